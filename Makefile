@@ -1,0 +1,45 @@
+# boss-bot developer entry points. `make setup` then `make test` on a fresh Debian/Ubuntu machine.
+SHELL := /bin/bash
+UV_VERSION ?= 0.13.8
+PY ?= python3
+VENV := .venv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: setup system-deps test lint format run bench clean
+
+# uv comes from the lock itself (dev group), bootstrapped into .venv with pip, so no global install
+# is needed and the version is the tested one.
+setup: system-deps
+	@test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
+	@test -x $(VENV)/bin/uv || $(VENV)/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
+	$(VENV)/bin/uv sync --frozen --python $(VENV)/bin/python
+	@$(VENV)/bin/bossctl --help >/dev/null && echo "setup ok: $(VENV)/bin/bossctl is ready"
+
+# ffmpeg/ffprobe are the only system tools the core needs; install them when missing.
+system-deps:
+	@pkgs=""; \
+	  command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || pkgs="$$pkgs ffmpeg"; \
+	  $(PY) -c 'import ensurepip, venv' 2>/dev/null || pkgs="$$pkgs python3-venv"; \
+	  if [ -n "$$pkgs" ]; then \
+	    echo "installing:$$pkgs (apt)"; \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$pkgs; \
+	  fi
+
+test:
+	$(VENV)/bin/python -m pytest -q
+
+lint:
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+format:
+	$(VENV)/bin/ruff check --fix src tests bench
+	$(VENV)/bin/ruff format src tests bench
+
+run:
+	$(VENV)/bin/bossctl run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""boss-bot: download media from links posted in Discord and post it back."""

@@ -1,0 +1,1 @@
+"""The Discord layer: bot class, extension packages (cogs) and the error handler."""

@@ -1,0 +1,1 @@
+"""bossctl: the typer admin CLI. Imports of heavy libraries happen inside commands."""

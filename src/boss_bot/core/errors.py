@@ -1,0 +1,214 @@
+"""The one exception tree of boss-bot.
+
+Everything the core raises on purpose is a :class:`BossBotError`. The edges (the Discord error
+handler, the CLI) turn these into short user-facing lines using :attr:`BossBotError.user_message`
+and :attr:`BossBotError.code`; nothing below the edges formats messages for people, and no edge
+shows a traceback for one of these.
+
+::
+
+    BossBotError                      code                  meaning
+    ├── ConfigurationError            config                a setting is missing or invalid
+    ├── InvalidURLError               invalid_url           not a URL we may fetch (scheme, credentials, '-')
+    │   └── BlockedURLError           blocked_url           resolves to a private/loopback/reserved address
+    ├── UnsupportedURLError           unsupported_url       no strategy or tool can read it
+    ├── UnsafePathError               unsafe_path           a write would land outside the request directory
+    ├── DownloadError                 download_failed       the download did not produce media (retryable flag)
+    │   ├── ExternalToolError         tool_failed           yt-dlp / gallery-dl / ffmpeg failed (tool, returncode, stderr)
+    │   ├── DownloadTimeoutError      timeout               took longer than DOWNLOAD_TIMEOUT_SECONDS (retryable)
+    │   ├── NetworkError              network               connection reset, DNS, 5xx, 429 (retryable)
+    │   ├── FileTooLargeError         too_large             over MAX_FILE_SIZE_MB, stopped while streaming
+    │   ├── MediaNotFoundError        not_found             404, deleted or removed
+    │   ├── AccessDeniedError         access_denied         private, login required, age-gated
+    │   ├── GeoBlockedError           geo_blocked           not available in the server's country
+    │   ├── NoMediaFoundError         no_media              the page has nothing downloadable
+    │   └── WorkerCrashedError        worker_crashed        a download worker process died (retryable)
+    └── CompressionError              compression_failed    media cannot be made to fit the budget
+
+Only :class:`DownloadError` subclasses carry ``retryable``; the download manager retries those
+with exponential backoff and fails everything else at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class BossBotError(Exception):
+    """Base of every error boss-bot raises on purpose.
+
+    ``user_message`` is what a person may see (short, no paths outside the request, no secrets);
+    ``str(exc)`` may carry more detail for the logs.
+    """
+
+    code = "error"
+
+    def __init__(self, message: str, *, user_message: str | None = None) -> None:
+        super().__init__(message)
+        self.user_message = user_message or message
+
+
+class ConfigurationError(BossBotError):
+    """A setting is missing or has an invalid value (names the environment variable)."""
+
+    code = "config"
+
+
+class InvalidURLError(BossBotError):
+    """The text is not a URL boss-bot will fetch (bad scheme, credentials, leading '-', ...)."""
+
+    code = "invalid_url"
+
+
+class BlockedURLError(InvalidURLError):
+    """The URL's host is, or resolves to, a private, loopback, link-local or reserved address."""
+
+    code = "blocked_url"
+
+
+class UnsupportedURLError(BossBotError):
+    """No strategy or tool can read this URL."""
+
+    code = "unsupported_url"
+
+
+class UnsafePathError(BossBotError):
+    """A path would land outside the request's own directory."""
+
+    code = "unsafe_path"
+
+
+class DownloadError(BossBotError):
+    """A download did not produce media.
+
+    ``retryable`` is True for transient causes (network, 5xx, timeouts, a crashed worker): the
+    manager retries those with backoff. Everything else fails at once with its reason.
+    """
+
+    code = "download_failed"
+    default_retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool | None = None,
+        user_message: str | None = None,
+    ) -> None:
+        super().__init__(message, user_message=user_message)
+        self.retryable = self.default_retryable if retryable is None else retryable
+
+
+class ExternalToolError(DownloadError):
+    """An external tool failed. Carries the command (as a list) for the logs, never for users."""
+
+    code = "tool_failed"
+
+    def __init__(
+        self,
+        tool: str,
+        returncode: int | None,
+        stderr: str,
+        *,
+        command: Sequence[str] = (),
+        retryable: bool | None = None,
+        user_message: str | None = None,
+    ) -> None:
+        self.tool = tool
+        self.returncode = returncode
+        self.stderr = stderr
+        self.command = list(command)
+        last = _last_line(stderr)
+        super().__init__(
+            f"{tool} failed (exit {returncode}): {last}",
+            retryable=retryable,
+            user_message=user_message or f"{tool} could not download this: {last}",
+        )
+
+
+class DownloadTimeoutError(DownloadError):
+    """The download took longer than its timeout and was killed."""
+
+    code = "timeout"
+    default_retryable = True
+
+
+class NetworkError(DownloadError):
+    """A transient network or server failure (connection, DNS, 5xx, 429)."""
+
+    code = "network"
+    default_retryable = True
+
+
+class FileTooLargeError(DownloadError):
+    """The media is over MAX_FILE_SIZE_MB; the download was stopped while streaming."""
+
+    code = "too_large"
+
+
+class MediaNotFoundError(DownloadError):
+    """404, deleted or removed media."""
+
+    code = "not_found"
+
+
+class AccessDeniedError(DownloadError):
+    """Private media, or the site wants a login (cookies) or age verification."""
+
+    code = "access_denied"
+
+
+class GeoBlockedError(DownloadError):
+    """The site does not serve this media in the bot's country."""
+
+    code = "geo_blocked"
+
+
+class NoMediaFoundError(DownloadError):
+    """The page was fetched but has nothing downloadable on it."""
+
+    code = "no_media"
+
+
+class WorkerCrashedError(DownloadError):
+    """A download worker process died mid-job; the job may be retried on a fresh worker."""
+
+    code = "worker_crashed"
+    default_retryable = True
+
+
+class CompressionError(BossBotError):
+    """The media cannot be made to fit the byte budget (or is not decodable media)."""
+
+    code = "compression_failed"
+
+
+def _last_line(text: str, limit: int = 300) -> str:
+    """The last non-empty line of a tool's stderr: usually the one that says why."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    line = lines[-1] if lines else "no error output"
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+#: Error classes by their stable ``code`` (worker processes send codes, not pickled exceptions).
+ERRORS_BY_CODE: dict[str, type[BossBotError]] = {
+    cls.code: cls
+    for cls in (
+        BossBotError,
+        ConfigurationError,
+        InvalidURLError,
+        BlockedURLError,
+        UnsupportedURLError,
+        UnsafePathError,
+        DownloadError,
+        DownloadTimeoutError,
+        NetworkError,
+        FileTooLargeError,
+        MediaNotFoundError,
+        AccessDeniedError,
+        GeoBlockedError,
+        NoMediaFoundError,
+        WorkerCrashedError,
+        CompressionError,
+    )
+}

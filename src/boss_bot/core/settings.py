@@ -1,0 +1,187 @@
+"""`BossSettings`: every knob boss-bot has, read from the environment and `.env`.
+
+Built once at an entry point (``bossctl``, the bot, a test) with :func:`load_settings` and passed
+down. Nothing builds settings at import time and nothing below the entry points reads
+``os.environ``. Field names are the environment variable names in lower case; the description of
+each field is what `.env.sample` and docs/configuration.md say about it (a test keeps all three in
+step).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from boss_bot.core.errors import ConfigurationError
+
+MIB = 1024 * 1024
+
+#: The platforms that have their own strategy and feature flag (``<PLATFORM>_USE_API_CLIENT``).
+PLATFORMS_WITH_FLAGS = ("twitter", "reddit", "instagram", "youtube", "generic")
+
+
+class BossSettings(BaseSettings):
+    """boss-bot configuration. See docs/configuration.md (generated from this class)."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        validate_default=True,
+    )
+
+    # --- Discord -------------------------------------------------------------------------
+    discord_token: SecretStr | None = Field(
+        default=None, description="Bot token. Required only to run the bot; never logged."
+    )
+    command_prefix: str = Field(default="$", min_length=1, description="Prefix for text commands.")
+    discord_api_base_url: str | None = Field(
+        default=None,
+        description="Talk to this Discord-compatible REST server instead of discord.com "
+        "(e.g. http://127.0.0.1:8999/api/v10). For test doubles.",
+    )
+    discord_gateway_url: str | None = Field(
+        default=None,
+        description="Gateway websocket address to use instead of Discord's (test doubles).",
+    )
+
+    # --- Storage -------------------------------------------------------------------------
+    download_dir: Path = Field(
+        default=Path("./downloads"),
+        description="Archive root; each request also gets its own directory below it.",
+    )
+    data_dir: Path = Field(default=Path("./data"), description="Database and state files.")
+
+    # --- Downloads -----------------------------------------------------------------------
+    max_concurrent_downloads: int = Field(
+        default=3, ge=1, le=64, description="Downloads running at once (also the warm workers)."
+    )
+    max_file_size_mb: int = Field(
+        default=500,
+        ge=1,
+        description="Largest single download accepted, in MiB; enforced while streaming.",
+    )
+    download_timeout_seconds: float = Field(
+        default=600, gt=0, description="Wall-clock limit for one download attempt."
+    )
+    download_max_attempts: int = Field(
+        default=3, ge=1, le=10, description="Attempts for retryable failures (network, 5xx, timeouts)."
+    )
+    download_retry_base_delay_seconds: float = Field(
+        default=1.0, ge=0, description="First backoff delay; doubles on each retry."
+    )
+    twitter_use_api_client: bool = Field(
+        default=True, description="Twitter/X: gallery-dl in a warm worker (false: the CLI)."
+    )
+    reddit_use_api_client: bool = Field(
+        default=True, description="Reddit: gallery-dl/yt-dlp in a warm worker (false: the CLI)."
+    )
+    instagram_use_api_client: bool = Field(
+        default=True, description="Instagram: gallery-dl in a warm worker (false: the CLI)."
+    )
+    youtube_use_api_client: bool = Field(
+        default=True, description="YouTube: yt-dlp in a warm worker (false: the CLI)."
+    )
+    generic_use_api_client: bool = Field(
+        default=True, description="Any other site: the tools in a warm worker (false: the CLI)."
+    )
+    download_api_fallback_to_cli: bool = Field(
+        default=True,
+        description="When the API-direct path fails, try the CLI (recorded as cli_fallback).",
+    )
+    allow_private_network_urls: bool = Field(
+        default=False,
+        description="Allow URLs on private/loopback/link-local addresses. Tests only: "
+        "turning this on in production exposes the bot's network to its users.",
+    )
+
+    # --- Tools ---------------------------------------------------------------------------
+    gallery_dl_config_file: Path | None = Field(
+        default=None, description="A gallery-dl JSON config file to load first (optional)."
+    )
+    gallery_dl_cookies_file: Path | None = Field(
+        default=None, description="Netscape cookies.txt for gallery-dl (logins, NSFW, stories)."
+    )
+    gallery_dl_cookies_from_browser: str | None = Field(
+        default=None, description="Browser to take gallery-dl cookies from, e.g. firefox."
+    )
+    gallery_dl_user_agent: str | None = Field(
+        default=None, description="User-Agent for gallery-dl (its default when unset)."
+    )
+    ytdlp_cookies_file: Path | None = Field(
+        default=None, description="Netscape cookies.txt for yt-dlp."
+    )
+    ffmpeg_path: str = Field(default="ffmpeg", description="ffmpeg executable (name or path).")
+    ffprobe_path: str = Field(default="ffprobe", description="ffprobe executable (name or path).")
+
+    # --- Compression ---------------------------------------------------------------------
+    compression_ffmpeg_preset: Literal[
+        "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower"
+    ] = Field(default="veryfast", description="libx264 preset for re-encodes.")
+    compression_max_concurrent: int = Field(
+        default=2, ge=1, le=32, description="Encodes running at once."
+    )
+    compression_min_video_bitrate_kbps: int = Field(
+        default=125, ge=16, description="Below this video bitrate, step down resolution or split."
+    )
+    compression_min_audio_bitrate_kbps: int = Field(
+        default=32, ge=8, description="Lowest audio bitrate used when squeezing."
+    )
+    compression_image_min_quality: int = Field(
+        default=10, ge=1, le=95, description="Lowest JPEG/WebP quality before downscaling."
+    )
+
+    # --- Logging -------------------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Log level."
+    )
+
+    @field_validator("command_prefix")
+    @classmethod
+    def _prefix_has_no_space(cls, value: str) -> str:
+        if value.strip() != value or not value:
+            raise ValueError("must not be empty or contain surrounding spaces")
+        return value
+
+    @property
+    def max_file_size_bytes(self) -> int:
+        return self.max_file_size_mb * MIB
+
+    def use_api_client(self, platform: str) -> bool:
+        """The API-direct flag for a strategy (``generic`` for everything else)."""
+        name = platform if platform in PLATFORMS_WITH_FLAGS else "generic"
+        return bool(getattr(self, f"{name}_use_api_client"))
+
+    @property
+    def requests_dir(self) -> Path:
+        """Where per-request working directories live (inside DOWNLOAD_DIR)."""
+        return self.download_dir / ".requests"
+
+
+def load_settings(**overrides: Any) -> BossSettings:
+    """Build settings from the environment and `.env`, plus explicit overrides.
+
+    Raises :class:`ConfigurationError` naming the variable(s) at fault, so an entry point can
+    print one readable line instead of pydantic's report.
+    """
+    try:
+        return BossSettings(**overrides)
+    except ValidationError as exc:
+        raise ConfigurationError(format_validation_error(exc)) from None
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """One line per bad variable: ``MAX_CONCURRENT_DOWNLOADS: Input should be ... (got 'x')``."""
+    parts = []
+    for err in exc.errors():
+        name = str(err["loc"][0]).upper() if err["loc"] else "settings"
+        got = err.get("input")
+        shown = "" if isinstance(got, dict) or got is None else f" (got {str(got)[:60]!r})"
+        if "TOKEN" in name:
+            shown = ""
+        parts.append(f"{name}: {err['msg']}{shown}")
+    return "invalid configuration: " + "; ".join(parts)
