@@ -69,7 +69,10 @@ class BossSettings(BaseSettings):
         default=600, gt=0, description="Wall-clock limit for one download attempt."
     )
     download_max_attempts: int = Field(
-        default=3, ge=1, le=10, description="Attempts for retryable failures (network, 5xx, timeouts)."
+        default=3,
+        ge=1,
+        le=10,
+        description="Attempts for retryable failures (network, 5xx, timeout).",
     )
     download_retry_base_delay_seconds: float = Field(
         default=1.0, ge=0, description="First backoff delay; doubles on each retry."
