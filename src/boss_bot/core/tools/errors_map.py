@@ -1,0 +1,71 @@
+"""Turn a tool's error text into the right :mod:`boss_bot.core.errors` class.
+
+yt-dlp and gallery-dl report failures as text (``ERROR: [generic] ... HTTP Error 404``); both
+paths (API and CLI) end up here, so one table decides what is retryable and what users read.
+"""
+
+from __future__ import annotations
+
+import re
+
+from boss_bot.core.errors import (
+    AccessDeniedError,
+    DownloadError,
+    FileTooLargeError,
+    GeoBlockedError,
+    MediaNotFoundError,
+    NetworkError,
+    NoMediaFoundError,
+    UnsupportedURLError,
+)
+
+# (pattern, class, user message). First match wins; order from most to least specific.
+_RULES: tuple[tuple[re.Pattern[str], type[DownloadError] | None, str], ...] = tuple(
+    (re.compile(p, re.IGNORECASE), cls, msg)
+    for p, cls, msg in (
+        (r"max[-_ ]?filesize|filesize-max|larger than|too large|exceeds? .*limit",
+         FileTooLargeError, "The file is larger than this bot accepts."),
+        (r"geo[- ]?restrict|not available in your country|geo[- ]?block",
+         GeoBlockedError, "This media is not available in the bot's region."),
+        (r"private video|this (video|post|account) is private|login required|sign in|"
+         r"requires authentication|use --cookies|HTTP Error 40[13]|"
+         r"\b40[13]\b.*(forbidden|unauthori[sz]ed)|"
+         r"AuthorizationError|AuthenticationError|age[- ]restricted|confirm your age",
+         AccessDeniedError, "This media is private or needs a login."),
+        (r"HTTP Error 404|\b404\b|not found|NotFoundError|has been removed|no longer available|"
+         r"video unavailable|deleted|does not exist",
+         MediaNotFoundError, "The media was not found (deleted, removed or a wrong link)."),
+        (r"Unsupported URL|No suitable extractor|NoExtractorError",
+         UnsupportedURLError, "I don't know how to download from that link."),
+        (r"no video formats found|no media found|nothing to download|No video could be found|"
+         r"Requested format is not available|no (images|files) found",
+         NoMediaFoundError, "I found no downloadable media on that page."),
+        (r"HTTP Error 5\d\d|\b5\d\d\b.*(server|gateway|unavailable)|"
+         r"HTTP Error 429|Too Many Requests|"
+         r"timed? ?out|Connection (reset|refused|aborted)|Temporary failure in name resolution|"
+         r"Remote end closed|IncompleteRead|ConnectionError|RemoteDisconnected|EOF occurred|"
+         r"incomplete|Read timed out|HttpError",
+         NetworkError, "The site did not answer properly; try again in a moment."),
+    )
+)  # fmt: skip
+
+
+def classify(tool: str, text: str) -> DownloadError | UnsupportedURLError:
+    """The error a failure message means. Unknown text is a non-retryable ``DownloadError``."""
+    line = _headline(text)
+    for pattern, cls, user_message in _RULES:
+        if pattern.search(text):
+            if cls is UnsupportedURLError:
+                return UnsupportedURLError(f"{tool}: {line}", user_message=user_message)
+            assert cls is not None
+            return cls(f"{tool}: {line}", user_message=user_message)
+    return DownloadError(f"{tool}: {line}", user_message=f"{tool} could not download this: {line}")
+
+
+def _headline(text: str) -> str:
+    """The most telling line: the last ``ERROR:`` line, else the last non-empty one."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if "error" in ln.lower()]
+    line = (errors or lines or ["no error output"])[-1]
+    line = re.sub(r"^ERROR:\s*", "", line)
+    return line if len(line) <= 300 else line[:299] + "…"
