@@ -6,7 +6,7 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup system-deps test lint format run bench clean
+.PHONY: setup system-deps test lint format run docs clean
 
 # uv comes from the lock itself (dev group), bootstrapped into .venv with pip, so no global install
 # is needed and the version is the tested one.

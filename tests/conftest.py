@@ -24,10 +24,9 @@ from tests.support.media_server import MediaServer
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the developer's .env or environment settings by accident."""
+    names = {name.upper() for name in BossSettings.model_fields}
     for key in list(os.environ):
-        if key.upper() in BossSettings.model_fields or key.upper() in {
-            k.upper() for k in BossSettings.model_fields
-        }:
+        if key.upper() in names:
             monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -113,9 +112,9 @@ def tool_processes() -> list[psutil.Process]:
     for child in psutil.Process().children(recursive=True):
         try:
             cmd = " ".join(child.cmdline())
+            zombie = child.status() == psutil.STATUS_ZOMBIE
         except (psutil.NoSuchProcess, psutil.ZombieProcess):
             continue
-        if any(k in cmd for k in ("yt_dlp", "gallery_dl", "ffmpeg")) and child.is_running():
-            if child.status() != psutil.STATUS_ZOMBIE:
-                found.append(child)
+        if any(k in cmd for k in ("yt_dlp", "gallery_dl", "ffmpeg")) and not zombie:
+            found.append(child)
     return found

@@ -1,17 +1,81 @@
-"""The `bossctl` typer app: entry point, global options and the one error handler of the CLI."""
+"""The `bossctl` typer app: global options, command registration, and the CLI's one error
+handler (:func:`main`), which turns a :class:`BossBotError` into one ``error: …`` line.
+
+Exit codes: 0 success, 1 a failed operation, 2 bad usage or configuration, 3 an unsupported or
+refused URL. ``--debug`` shows tracebacks. Heavy libraries are imported inside commands only,
+so ``bossctl --help`` stays fast.
+"""
 
 from __future__ import annotations
 
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from boss_bot.cli import download as download_cmd
+from boss_bot.cli.context import EXIT_FAILED, EXIT_USAGE, CliState, exit_code_for
+from boss_bot.core.errors import BossBotError
 
 app = typer.Typer(
     name="bossctl",
     help="Run and maintain boss-bot.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    add_completion=True,
 )
 
 
-def main() -> None:
-    """Console-script entry point."""
-    app()
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+    env_file: Annotated[
+        Path | None, typer.Option("--env-file", help="Read settings from this file, not .env.")
+    ] = None,
+) -> None:
+    """Run and maintain boss-bot."""
+    ctx.obj = CliState(debug=debug, env_file=env_file)
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+app.command("download")(download_cmd.download)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the app, print core errors as one line."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        # Without standalone mode click returns (not raises) the code of a typer.Exit.
+        code = app(args=argv, standalone_mode=False)
+        if isinstance(code, int) and code:
+            raise SystemExit(code)
+    except BossBotError as exc:
+        if debug:
+            raise
+        typer.echo(f"error: {exc.user_message}", err=True)
+        raise SystemExit(exit_code_for(exc)) from None
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted", err=True)
+        raise SystemExit(130) from None
+    except SystemExit:
+        raise
+    except typer.Abort:
+        typer.echo("error: aborted", err=True)
+        raise SystemExit(EXIT_FAILED) from None
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except typer.TyperException as exc:  # usage errors: typer prints them, exit code 2
+        exc.show()  # type: ignore[attr-defined]
+        raise SystemExit(getattr(exc, "exit_code", EXIT_USAGE)) from None
+    except Exception as exc:
+        if debug:
+            raise
+        typer.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug)", err=True)
+        raise SystemExit(EXIT_FAILED) from None

@@ -78,10 +78,10 @@ def ensure_inside(base: Path, candidate: Path) -> Path:
 
 
 def new_request_dir(root: Path, label: str = "req") -> Path:
-    """Create a fresh private directory (0700) for one request below ``root``."""
+    """Create a fresh private directory (0700) for one request below ``root``; absolute path."""
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
     safe_label = sanitize_filename(label, fallback="req", max_bytes=40).replace(" ", "_")
-    path = root / f"{safe_label}-{secrets.token_hex(6)}"
+    path = root.resolve() / f"{safe_label}-{secrets.token_hex(6)}"
     path.mkdir(mode=0o700)
     return path
 

@@ -103,14 +103,15 @@ def api_params(
         params["postprocessors"] = [
             {"key": "FFmpegExtractAudio", "preferredcodec": "m4a", "nopostoverwrites": False}
         ]
+    if extra:  # platform defaults first; what this request asked for wins below
+        params.update(extra)
+    params["noplaylist"] = not options.playlist
     if options.playlist and options.max_items:
         params["playlistend"] = options.max_items
     if settings.ytdlp_cookies_file:
         params["cookiefile"] = str(settings.ytdlp_cookies_file)
     if "/" in settings.ffmpeg_path:
         params["ffmpeg_location"] = settings.ffmpeg_path
-    if extra:
-        params.update(extra)
     return params
 
 
