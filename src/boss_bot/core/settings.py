@@ -32,6 +32,7 @@ class BossSettings(BaseSettings):
         extra="ignore",
         case_sensitive=False,
         validate_default=True,
+        env_ignore_empty=True,  # `GALLERY_DL_COOKIES_FILE=` means unset, not Path("")
     )
 
     # --- Discord -------------------------------------------------------------------------
