@@ -25,7 +25,7 @@ _RULES: tuple[tuple[re.Pattern[str], type[DownloadError] | None, str], ...] = tu
     for p, cls, msg in (
         (r"max[-_ ]?filesize|filesize-max|larger than|too large|exceeds? .*limit",
          FileTooLargeError, "The file is larger than this bot accepts."),
-        (r"geo[- ]?restrict|not available in your country|geo[- ]?block",
+        (r"geo[- ]?restrict|available in your country|geo[- ]?block",
          GeoBlockedError, "This media is not available in the bot's region."),
         (r"private video|this (video|post|account) is private|login required|sign in|"
          r"requires authentication|use --cookies|HTTP Error 40[13]|"
