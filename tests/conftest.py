@@ -80,6 +80,14 @@ def media_server(media_dir: Path) -> Iterator[MediaServer]:
         "<html><head><title>A local clip</title></head><body>"
         '<video controls src="/clip.mp4"></video></body></html>',
     )
+    for copy in ("c2.mp4", "c3.mp4"):
+        server.add_file(copy, media_dir / "clip.mp4", "video/mp4")
+    server.add_page(
+        "multi.html",
+        "<html><head><title>Three clips</title></head><body>"
+        + "".join(f'<video src="/{n}"></video>' for n in ("clip.mp4", "c2.mp4", "c3.mp4"))
+        + "</body></html>",
+    )
     server.add_page("empty.html", "<html><head><title>Nothing</title></head><body>hi</body></html>")
     server.start()
     yield server

@@ -79,6 +79,19 @@ async def test_html_page_with_video_tag(make_manager: MakeManager, media_server:
     assert f.file_type == "video" and f.size_bytes > 10_000
 
 
+@pytest.mark.parametrize("api", [True, False], ids=["api", "cli"])
+async def test_playlist_stops_at_max_items(
+    make_manager: MakeManager, media_server: MediaServer, api: bool
+) -> None:
+    manager = make_manager(generic_use_api_client=api)
+    options = DownloadOptions(playlist=True, max_items=2)
+    meta = await manager.download(media_server.url("page/multi.html"), options=options)
+    assert [f.filename[:4] for f in meta.files] == ["001 ", "002 "]
+    assert all(f.file_type == "video" for f in meta.files)
+    assert meta.title == "Three clips"
+    assert [r for r in media_server.requests if r[1] == "/c3.mp4"] == []
+
+
 async def test_dest_moves_files_and_leaves_no_staging(
     make_manager: MakeManager, media_server: MediaServer, tmp_path: Path
 ) -> None:
