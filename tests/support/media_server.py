@@ -32,11 +32,21 @@ class _Resource:
     content_type: str
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Clients hanging up mid-body (tools probing a URL, cancelled downloads) is normal here."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class MediaServer:
     def __init__(self) -> None:
         self.files: dict[str, _Resource] = {}
         self.requests: list[tuple[str, str]] = []
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
