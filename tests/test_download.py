@@ -180,13 +180,19 @@ async def test_cancel_mid_download_kills_and_cleans(
     assert list(manager.settings.requests_dir.iterdir()) == []
 
 
-async def test_timeout_kills_and_reports(make_manager: MakeManager, media_server: MediaServer):
-    manager = make_manager(download_timeout_seconds=1.0, download_max_attempts=1)
+@pytest.mark.parametrize("api", [True, False], ids=["api", "cli"])
+async def test_timeout_kills_and_reports(
+    make_manager: MakeManager, media_server: MediaServer, api: bool
+) -> None:
+    manager = make_manager(
+        download_timeout_seconds=1.5, download_max_attempts=1, generic_use_api_client=api
+    )
     with pytest.raises(DownloadTimeoutError) as info:
         await manager.download(media_server.url("slow/big.mp4"))
     assert info.value.retryable
     assert "too long" in info.value.user_message
     assert list(manager.settings.requests_dir.iterdir()) == []
+    assert tool_processes() == []
 
 
 async def test_size_limit_enforced_while_streaming(
