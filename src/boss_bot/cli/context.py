@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -14,7 +14,9 @@ from boss_bot.core.errors import (
     InvalidURLError,
     UnsupportedURLError,
 )
-from boss_bot.core.settings import BossSettings, load_settings
+
+if TYPE_CHECKING:  # pydantic-settings costs ~0.1 s to import: only commands that need it pay
+    from boss_bot.core.settings import BossSettings
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -39,6 +41,8 @@ class CliState:
     _settings: BossSettings | None = field(default=None, repr=False)
 
     def settings(self, **overrides: Any) -> BossSettings:
+        from boss_bot.core.settings import load_settings
+
         if self._settings is None or overrides:
             if self.env_file is not None:
                 overrides.setdefault("_env_file", self.env_file)

@@ -12,12 +12,11 @@ import typer
 
 from boss_bot.cli.context import exit_code_for, state
 from boss_bot.core.errors import BossBotError
-from boss_bot.core.models import DownloadOptions
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-    from boss_bot.core.models import MediaMetadata, ProgressEvent
+    from boss_bot.core.models import DownloadOptions, MediaMetadata, ProgressEvent
     from boss_bot.core.settings import BossSettings
 
 Quality = Literal["2160p", "1440p", "1080p", "720p", "480p", "360p", "best"]
@@ -45,6 +44,8 @@ def download(
         raise typer.BadParameter("use either --cli or --api, not both")
     if quality not in Quality.__args__:  # type: ignore[attr-defined]
         raise typer.BadParameter(f"quality must be one of {', '.join(Quality.__args__)}")  # type: ignore[attr-defined]
+    from boss_bot.core.models import DownloadOptions
+
     settings = state(ctx).settings()
     options = DownloadOptions(
         quality=quality,  # type: ignore[arg-type]
