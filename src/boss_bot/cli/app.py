@@ -15,7 +15,11 @@ from typing import Annotated
 
 import typer
 
+from boss_bot.cli import doctor as doctor_cmd
 from boss_bot.cli import download as download_cmd
+from boss_bot.cli import info
+from boss_bot.cli import run as run_cmd
+from boss_bot.cli.config_cmd import config_app
 from boss_bot.cli.context import EXIT_FAILED, EXIT_USAGE, CliState, exit_code_for
 from boss_bot.core.errors import BossBotError
 
@@ -46,6 +50,13 @@ def _global(
 
 
 app.command("download")(download_cmd.download)
+app.command("run")(run_cmd.run)
+app.command("version")(info.version_cmd)
+app.command("doctor")(doctor_cmd.doctor)
+app.command("strategies")(info.strategies_cmd)
+app.command("sites")(info.sites_cmd)
+app.command("check-url")(info.check_url_cmd)
+app.add_typer(config_app, name="config")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,6 +16,7 @@ from boss_bot.core.settings import BossSettings
 
 _SECTIONS = {
     "discord_token": "Discord",
+    "upload_allow_split": "Bot and uploads",
     "download_dir": "Storage",
     "max_concurrent_downloads": "Downloads",
     "gallery_dl_config_file": "Tools",
@@ -26,7 +27,7 @@ _SECTIONS = {
 
 def _default(field: FieldInfo) -> str:
     value: Any = field.get_default(call_default_factory=True)
-    if value is None:
+    if value is None or value == []:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"

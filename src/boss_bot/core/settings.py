@@ -10,10 +10,10 @@ step).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from boss_bot.core.errors import ConfigurationError
 
@@ -48,6 +48,37 @@ class BossSettings(BaseSettings):
     discord_gateway_url: str | None = Field(
         default=None,
         description="Gateway websocket address to use instead of Discord's (test doubles).",
+    )
+
+    # --- Bot and uploads -----------------------------------------------------------------
+    upload_allow_split: bool = Field(
+        default=True,
+        description="Split a video too long to fit the upload limit at a watchable quality "
+        "into parts (false: explain and suggest download-only).",
+    )
+    upload_cleanup_after_success: bool = Field(
+        default=True,
+        description="Delete a request's files once every one was posted (kept when an upload "
+        "fails).",
+    )
+    upload_max_files_per_batch: int = Field(
+        default=10,
+        ge=1,
+        le=10,
+        description="Attachments per message (Discord allows at most 10).",
+    )
+    upload_batch_size_mb: int | None = Field(
+        default=None,
+        ge=1,
+        description="Total MiB of attachments per message (unset: only the per-file limit).",
+    )
+    allowed_channel_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated channel ids where download commands work (empty: all).",
+    )
+    allowed_role_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated role ids allowed to use download commands (empty: all).",
     )
 
     # --- Storage -------------------------------------------------------------------------
@@ -151,6 +182,17 @@ class BossSettings(BaseSettings):
             raise ValueError("must not be empty or contain surrounding spaces")
         return value
 
+    @field_validator("allowed_channel_ids", "allowed_role_ids", mode="before")
+    @classmethod
+    def _comma_separated_ids(cls, value: object) -> object:
+        """``"1, 2,3"`` (how the environment spells a list) → ``[1, 2, 3]``."""
+        if isinstance(value, str):
+            text = value.strip().removeprefix("[").removesuffix("]")
+            return [part.strip() for part in text.split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
     @property
     def max_file_size_bytes(self) -> int:
         return self.max_file_size_mb * MIB
@@ -159,6 +201,11 @@ class BossSettings(BaseSettings):
         """The API-direct flag for a strategy (``generic`` for everything else)."""
         name = platform if platform in PLATFORMS_WITH_FLAGS else "generic"
         return bool(getattr(self, f"{name}_use_api_client"))
+
+    @property
+    def upload_batch_size_bytes(self) -> int | None:
+        """UPLOAD_BATCH_SIZE_MB in bytes, or None when unset."""
+        return None if self.upload_batch_size_mb is None else self.upload_batch_size_mb * MIB
 
     @property
     def requests_dir(self) -> Path:
@@ -189,3 +236,35 @@ def format_validation_error(exc: ValidationError) -> str:
             shown = ""
         parts.append(f"{name}: {err['msg']}{shown}")
     return "invalid configuration: " + "; ".join(parts)
+
+
+def value_sources(env_file: Path | None = Path(".env")) -> dict[str, str]:
+    """Where each setting's value comes from: ``environment``, ``.env`` or ``default``.
+
+    The environment wins over the file, as in :class:`BossSettings` itself. Read here, beside
+    the class, so nothing else needs to look at ``os.environ``.
+    """
+    import os
+
+    from dotenv import dotenv_values
+
+    names = {name.upper() for name in BossSettings.model_fields}
+    env = {k.upper() for k, v in os.environ.items() if v != ""}
+    dotenv: set[str] = set()
+    if env_file is not None and env_file.is_file():
+        dotenv = {k.upper() for k, v in dotenv_values(env_file).items() if v not in (None, "")}
+    return {
+        name.lower(): "environment" if name in env else ".env" if name in dotenv else "default"
+        for name in names
+    }
+
+
+SECRET_FIELDS = ("discord_token",)
+
+
+def masked(value: Any) -> str:
+    """A secret shown safely: set or not, and at most its last 4 characters."""
+    if value is None:
+        return "(not set)"
+    text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+    return "****" + text[-4:] if len(text) > 12 else "****"

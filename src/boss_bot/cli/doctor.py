@@ -1,0 +1,113 @@
+"""`bossctl doctor`: check what boss-bot needs, each with ✓/✗ and a hint on how to fix it."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from boss_bot.cli.context import state
+
+if TYPE_CHECKING:
+    from boss_bot.core.settings import BossSettings
+
+#: yt-dlp older than this many days is the usual reason YouTube downloads break.
+YTDLP_STALE_DAYS = 60
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    hint: str = ""
+    required: bool = True
+
+
+def _which(exe: str) -> str | None:
+    return exe if Path(exe).is_file() else shutil.which(exe)
+
+
+def _tool(name: str, exe: str) -> Check:
+    from boss_bot.cli.info import _tool_version
+
+    path = _which(exe)
+    if path is None:
+        return Check(name, False, f"{exe} not found",
+                     f"install it (apt-get install ffmpeg) or set {name.upper()}_PATH")  # fmt: skip
+    return Check(name, True, f"{path} ({_tool_version(path)})")
+
+
+def _library(dist: str, module: str) -> Check:
+    import importlib
+    from importlib.metadata import version
+
+    try:
+        importlib.import_module(module)
+        ver = version(dist)
+    except Exception as exc:  # an import error of any kind is what we report
+        return Check(dist, False, f"not importable: {exc}", "run `make setup`")
+    detail, hint, ok = ver, "", True
+    if dist == "yt-dlp":
+        import datetime as dt
+
+        try:
+            released = dt.date(*(int(p) for p in ver.split(".")[:3]))
+            age = (dt.date.today() - released).days
+            detail = f"{ver} ({age} days old)"
+            if age > YTDLP_STALE_DAYS:
+                hint = "old yt-dlp breaks YouTube: update the lock (uv lock -P yt-dlp)"
+        except ValueError:
+            pass
+    return Check(dist, ok, detail, hint)
+
+
+def _directory(label: str, path: Path) -> Check:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".boss-doctor"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as exc:
+        return Check(label, False, f"{path}: {exc.strerror}", f"make {path} writable")
+    free = shutil.disk_usage(path).free / 2**30
+    return Check(label, True, f"{path.resolve()} writable, {free:.1f} GiB free",
+                 "" if free > 1 else "less than 1 GiB free")  # fmt: skip
+
+
+def run_checks(settings: BossSettings) -> list[Check]:
+    from boss_bot.core.settings import masked
+
+    checks = [
+        _tool("ffmpeg", settings.ffmpeg_path),
+        _tool("ffprobe", settings.ffprobe_path),
+        _library("yt-dlp", "yt_dlp"),
+        _library("gallery-dl", "gallery_dl"),
+        _directory("DOWNLOAD_DIR", settings.download_dir),
+        _directory("DATA_DIR", settings.data_dir),
+    ]
+    token = settings.discord_token
+    hint = "" if token else "set DISCORD_TOKEN in .env (needed by `bossctl run`)"
+    checks.append(Check("DISCORD_TOKEN", token is not None, masked(token), hint))
+    for name in ("gallery_dl_cookies_file", "ytdlp_cookies_file", "gallery_dl_config_file"):
+        value: Path | None = getattr(settings, name)
+        if value is not None:
+            exists = value.expanduser().is_file()
+            checks.append(Check(name.upper(), exists, str(value),
+                                "" if exists else "the file does not exist"))  # fmt: skip
+    return checks
+
+
+def doctor(ctx: typer.Context) -> None:
+    """Check ffmpeg, the download tools, directories, token and cookie files."""
+    checks = run_checks(state(ctx).settings())
+    for c in checks:
+        mark = "✓" if c.ok else "✗"
+        typer.echo(f"{mark} {c.name}: {c.detail}" + (f"  → {c.hint}" if c.hint else ""))
+    failed = [c.name for c in checks if c.required and not c.ok]
+    if failed:
+        typer.echo(f"error: {len(failed)} check(s) failed: {', '.join(failed)}", err=True)
+        raise typer.Exit(1)

@@ -1,0 +1,50 @@
+"""`bossctl run`: start the Discord bot in the foreground.
+
+A missing or rejected token is the common first-run mistake, so each is one clear line on
+stderr and exit code 2 (bad configuration), never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import typer
+
+from boss_bot.cli.context import EXIT_FAILED, EXIT_USAGE, state
+
+
+def run(ctx: typer.Context) -> None:
+    """Start the Discord bot (needs DISCORD_TOKEN)."""
+    settings = state(ctx).settings()
+    if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
+        typer.echo("error: DISCORD_TOKEN is not set (put it in .env or the environment)", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    # Heavy imports here so `bossctl --help` stays fast.
+    import aiohttp
+    import discord
+
+    from boss_bot.bot.client import BossBot
+
+    if not state(ctx).debug:
+        logging.getLogger().setLevel(settings.log_level)
+        logging.getLogger("discord").setLevel(logging.WARNING)
+    # boss-bot has no voice features; don't warn that voice libraries are missing.
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
+
+    async def main() -> None:
+        bot = BossBot(settings)
+        async with bot:
+            await bot.start(settings.discord_token.get_secret_value())  # type: ignore[union-attr]
+
+    try:
+        asyncio.run(main())
+    except discord.LoginFailure:
+        typer.echo("error: Discord rejected DISCORD_TOKEN (invalid or revoked token)", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    except aiohttp.ClientConnectionError as exc:
+        typer.echo(f"error: cannot reach Discord: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from None
+    except KeyboardInterrupt:
+        typer.echo("stopped", err=True)
