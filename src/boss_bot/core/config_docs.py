@@ -21,6 +21,7 @@ _SECTIONS = {
     "max_concurrent_downloads": "Downloads",
     "gallery_dl_config_file": "Tools",
     "compression_ffmpeg_preset": "Compression",
+    "database_url": "Queue, history and quotas",
     "log_level": "Logging",
 }
 

@@ -23,7 +23,11 @@ shows a traceback for one of these.
     │   ├── GeoBlockedError           geo_blocked           not available in the server's country
     │   ├── NoMediaFoundError         no_media              the page has nothing downloadable
     │   └── WorkerCrashedError        worker_crashed        a download worker process died (retryable)
-    └── CompressionError              compression_failed    media cannot be made to fit the budget
+    ├── CompressionError              compression_failed    media cannot be made to fit the budget
+    └── RefusedError                  refused               policy says no (retry_after_seconds when it passes)
+        ├── QueueFullError            queue_full            MAX_QUEUE_SIZE / MAX_QUEUED_PER_USER reached
+        ├── QuotaExceededError        quota                 USER_RATE_LIMIT or GUILD_DAILY_QUOTA_MB used up
+        └── PlaceholderMediaError     placeholder           an empty file or a known placeholder image
 
 Only :class:`DownloadError` subclasses carry ``retryable``; the download manager retries those
 with exponential backoff and fails everything else at once.
@@ -183,6 +187,40 @@ class CompressionError(BossBotError):
     code = "compression_failed"
 
 
+class RefusedError(BossBotError):
+    """Policy refuses the request. ``retry_after_seconds`` says when asking again may work."""
+
+    code = "refused"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        user_message: str | None = None,
+        retry_after_seconds: float | None = None,
+    ) -> None:
+        super().__init__(message, user_message=user_message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class QueueFullError(RefusedError):
+    """The queue is full overall or for this user."""
+
+    code = "queue_full"
+
+
+class QuotaExceededError(RefusedError):
+    """A per-user rate limit or a per-guild daily byte quota is used up."""
+
+    code = "quota"
+
+
+class PlaceholderMediaError(RefusedError):
+    """The download is an empty file or a known placeholder, not the media."""
+
+    code = "placeholder"
+
+
 def _last_line(text: str, limit: int = 300) -> str:
     """The last non-empty line of a tool's stderr: usually the one that says why."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
@@ -210,5 +248,9 @@ ERRORS_BY_CODE: dict[str, type[BossBotError]] = {
         NoMediaFoundError,
         WorkerCrashedError,
         CompressionError,
+        RefusedError,
+        QueueFullError,
+        QuotaExceededError,
+        PlaceholderMediaError,
     )
 }

@@ -170,6 +170,42 @@ class BossSettings(BaseSettings):
         default=10, ge=1, le=95, description="Lowest JPEG/WebP quality before downscaling."
     )
 
+    # --- Queue, history and quotas --------------------------------------------------------
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the store (unset: SQLite at DATA_DIR/boss-bot.db; "
+        "postgresql+asyncpg://… for larger deployments). Secret if it holds a password.",
+    )
+    max_queue_size: int = Field(default=200, ge=1, description="Jobs queued at once, overall.")
+    max_queued_per_user: int = Field(
+        default=10, ge=1, description="Jobs one user may have queued or running at once."
+    )
+    dedup_window_hours: float = Field(
+        default=24,
+        ge=0,
+        description="Same media in the same server within this window: link the earlier post.",
+    )
+    min_media_bytes: int = Field(
+        default=128, ge=0, description="Files smaller than this are placeholders, not media."
+    )
+    placeholder_hashes: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated md5/sha256 hashes of known placeholder files to reject.",
+    )
+    placeholder_url_patterns: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated regexes of placeholder-image URLs refused before download.",
+    )
+    user_rate_limit: int = Field(
+        default=10, ge=0, description="Downloads per user per window (0: no limit)."
+    )
+    user_rate_window_seconds: int = Field(
+        default=600, ge=1, description="The window for USER_RATE_LIMIT."
+    )
+    guild_daily_quota_mb: int = Field(
+        default=0, ge=0, description="MiB one server may download per day (0: no quota)."
+    )
+
     # --- Logging -------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Log level."
@@ -182,10 +218,16 @@ class BossSettings(BaseSettings):
             raise ValueError("must not be empty or contain surrounding spaces")
         return value
 
-    @field_validator("allowed_channel_ids", "allowed_role_ids", mode="before")
+    @field_validator(
+        "allowed_channel_ids",
+        "allowed_role_ids",
+        "placeholder_hashes",
+        "placeholder_url_patterns",
+        mode="before",
+    )
     @classmethod
-    def _comma_separated_ids(cls, value: object) -> object:
-        """``"1, 2,3"`` (how the environment spells a list) → ``[1, 2, 3]``."""
+    def _comma_separated(cls, value: object) -> object:
+        """``"1, 2,3"`` (how the environment spells a list) → ``["1", "2", "3"]``."""
         if isinstance(value, str):
             text = value.strip().removeprefix("[").removesuffix("]")
             return [part.strip() for part in text.split(",") if part.strip()]
@@ -259,7 +301,7 @@ def value_sources(env_file: Path | None = Path(".env")) -> dict[str, str]:
     }
 
 
-SECRET_FIELDS = ("discord_token",)
+SECRET_FIELDS = ("discord_token", "database_url")
 
 
 def masked(value: Any) -> str:

@@ -1,0 +1,104 @@
+"""The store: a persisted job queue, download history, metrics and quotas (SQLAlchemy 2, async).
+
+SQLite (WAL, busy timeout) at ``DATA_DIR/boss-bot.db`` by default; PostgreSQL through
+``DATABASE_URL``. :func:`open_store` builds the engine and applies migrations; everything else
+goes through the small objects hanging off :class:`Store`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from boss_bot.core.process import run_tool
+from boss_bot.core.settings import BossSettings
+from boss_bot.core.store.engine import make_engine, sessions
+from boss_bot.core.store.history import History, PriorPost, StoredFile
+from boss_bot.core.store.limits import LearnedLimits
+from boss_bot.core.store.metrics import JobMetrics, Metrics, Stats
+from boss_bot.core.store.migrate import upgrade
+from boss_bot.core.store.queue import Job, JobQueue, JobSpec, SqlJobQueue
+from boss_bot.core.store.quotas import Quotas
+
+MIB = 1024 * 1024
+
+
+@dataclass
+class Store:
+    engine: AsyncEngine
+    queue: SqlJobQueue
+    history: History
+    metrics: Metrics
+    quotas: Quotas
+    limits: LearnedLimits
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def ping(self) -> bool:
+        """True when the database answers."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    async def chart_png(self, stats: Stats, out: Path) -> Path:
+        """Draw the stats chart to ``out`` in a separate process (Pillow stays off the loop)."""
+        await run_tool(
+            [sys.executable, "-m", "boss_bot.core.store.chart", str(out)],
+            tool="chart",
+            timeout=30,
+            stdin_data=json.dumps(stats.model_dump(mode="json")).encode(),
+        )
+        return out
+
+
+def build_store(settings: BossSettings, engine: AsyncEngine | None = None) -> Store:
+    engine = engine or make_engine(settings)
+    made = sessions(engine)
+    return Store(
+        engine=engine,
+        queue=SqlJobQueue(
+            made,
+            max_queue_size=settings.max_queue_size,
+            max_per_user=settings.max_queued_per_user,
+        ),
+        history=History(made),
+        metrics=Metrics(made),
+        quotas=Quotas(
+            made,
+            user_limit=settings.user_rate_limit,
+            user_window_seconds=settings.user_rate_window_seconds,
+            guild_daily_bytes=settings.guild_daily_quota_mb * MIB,
+        ),
+        limits=LearnedLimits(made),
+    )
+
+
+async def open_store(settings: BossSettings, *, migrate: bool = True) -> Store:
+    """Engine + migrations applied (the bot and bossctl call this at start)."""
+    store = build_store(settings)
+    if migrate:
+        await upgrade(store.engine)
+    return store
+
+
+__all__ = [
+    "Job",
+    "JobMetrics",
+    "JobQueue",
+    "JobSpec",
+    "PriorPost",
+    "Stats",
+    "Store",
+    "StoredFile",
+    "build_store",
+    "open_store",
+]

@@ -1,0 +1,137 @@
+"""The store's tables (SQLAlchemy 2 ORM). Migrations in ``migrations/`` create them.
+
+Times are UNIX seconds (floats, UTC): one representation for SQLite and PostgreSQL, cheap to
+compare in window queries (rate limits, dedup windows, daily stats). Discord ids are 64-bit
+(``BigInteger``); a null guild means a DM.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+#: Job statuses, in the order a job moves through them.
+QUEUED = "queued"
+RUNNING = "running"
+UPLOADING = "uploading"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+CANCELLED = "cancelled"
+ACTIVE_STATUSES = (QUEUED, RUNNING, UPLOADING)
+FINAL_STATUSES = (SUCCEEDED, FAILED, CANCELLED)
+
+#: Job kinds.
+KINDS = ("download", "download-only", "yt-download", "yt-playlist")
+
+
+def now() -> float:
+    return time.time()
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON}  # noqa: RUF012
+
+
+class JobRow(Base):
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    guild_id: Mapped[int | None] = mapped_column(BigInteger)
+    channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    status_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    url: Mapped[str] = mapped_column(Text)
+    platform: Mapped[str] = mapped_column(String(32), default="generic")
+    media_key: Mapped[str | None] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(32), default="download")
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=QUEUED)
+    stage: Mapped[str] = mapped_column(String(32), default=QUEUED)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    resumed: Mapped[bool] = mapped_column(Boolean, default=False)
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    work_dir: Mapped[str | None] = mapped_column(Text)
+    posted_batches: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[float] = mapped_column(Float, default=now)
+    started_at: Mapped[float | None] = mapped_column(Float)
+    finished_at: Mapped[float | None] = mapped_column(Float)
+
+    files: Mapped[list[FileRow]] = relationship(back_populates="job", lazy="selectin")
+
+    __table_args__ = (
+        Index("ix_jobs_status_created", "status", "created_at"),
+        Index("ix_jobs_user_created", "user_id", "created_at"),
+        Index("ix_jobs_guild_created", "guild_id", "created_at"),
+    )
+
+
+class FileRow(Base):
+    __tablename__ = "job_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(Text)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    mime_type: Mapped[str | None] = mapped_column(String(100))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    duration: Mapped[float | None] = mapped_column(Float)
+    compressed_from_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    jump_url: Mapped[str | None] = mapped_column(Text)
+
+    job: Mapped[JobRow] = relationship(back_populates="files")
+
+
+class HistoryRow(Base):
+    """Canonical media key → the job (and first post) that delivered it, per guild."""
+
+    __tablename__ = "history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int | None] = mapped_column(BigInteger)
+    media_key: Mapped[str] = mapped_column(String(300))
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    jump_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float, default=now)
+
+    __table_args__ = (Index("ix_history_key", "media_key", "guild_id", "created_at"),)
+
+
+class MetricRow(Base):
+    """Per job: where the time and bytes went, and how it ended."""
+
+    __tablename__ = "metrics"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    guild_id: Mapped[int | None] = mapped_column(BigInteger)
+    platform: Mapped[str] = mapped_column(String(32))
+    method: Mapped[str | None] = mapped_column(String(16))
+    download_seconds: Mapped[float | None] = mapped_column(Float)
+    bytes_downloaded: Mapped[int] = mapped_column(BigInteger, default=0)
+    compression_seconds: Mapped[float | None] = mapped_column(Float)
+    compression_ratio: Mapped[float | None] = mapped_column(Float)
+    compressed_files: Mapped[int] = mapped_column(Integer, default=0)
+    upload_seconds: Mapped[float | None] = mapped_column(Float)
+    bytes_uploaded: Mapped[int] = mapped_column(BigInteger, default=0)
+    outcome: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[float] = mapped_column(Float, default=now, index=True)
+
+
+class GuildLimitRow(Base):
+    """A per-file limit learned from Discord's 413 (lower than the guild's tier says)."""
+
+    __tablename__ = "guild_limits"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    file_limit_bytes: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[float] = mapped_column(Float, default=now)
