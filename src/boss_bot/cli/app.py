@@ -17,7 +17,7 @@ import typer
 
 from boss_bot.cli import doctor as doctor_cmd
 from boss_bot.cli import download as download_cmd
-from boss_bot.cli import info
+from boss_bot.cli import info, store_cmds
 from boss_bot.cli import run as run_cmd
 from boss_bot.cli.config_cmd import config_app
 from boss_bot.cli.context import EXIT_FAILED, EXIT_USAGE, CliState, exit_code_for
@@ -57,6 +57,10 @@ app.command("strategies")(info.strategies_cmd)
 app.command("sites")(info.sites_cmd)
 app.command("check-url")(info.check_url_cmd)
 app.add_typer(config_app, name="config")
+app.add_typer(store_cmds.db_app, name="db")
+app.add_typer(store_cmds.queue_app, name="queue")
+app.command("stats")(store_cmds.stats)
+app.command("history")(store_cmds.history)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,43 @@
+"""Stats as plain lines, shared by ``bossctl stats`` and the bot's embeds."""
+
+from __future__ import annotations
+
+from boss_bot.core.store.metrics import Stats
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def _secs(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} s"
+
+
+def stats_lines(s: Stats) -> list[str]:
+    scope = s.platform or "all platforms"
+    if s.count == 0:
+        return [f"No downloads in the last {s.days:g} days ({scope})."]
+    rate = f"{s.success_rate:.0%}" if s.success_rate is not None else "-"
+    lines = [
+        f"{scope}, last {s.days:g} days: {s.count} jobs, {s.succeeded} succeeded ({rate})",
+        f"download time: median {_secs(s.median_seconds)}, p95 {_secs(s.p95_seconds)}",
+        "methods: "
+        + ", ".join(
+            f"{name} {m.count} (median {_secs(m.median_seconds)})" for name, m in s.methods.items()
+        ),
+        f"bytes: {human_bytes(s.bytes_downloaded)} down, {human_bytes(s.bytes_uploaded)} up",
+        f"compressions: {s.compressions}"
+        + (
+            f", median ratio {s.median_compression_ratio:.2f}" if s.median_compression_ratio else ""
+        ),
+    ]
+    if s.top_failures:
+        lines.append("top failures: " + ", ".join(f"{code} ×{n}" for code, n in s.top_failures))
+    if s.fastest:
+        lines.append("fastest: " + ", ".join(f"{t.job_id} {t.seconds:.1f} s" for t in s.fastest))
+        lines.append("slowest: " + ", ".join(f"{t.job_id} {t.seconds:.1f} s" for t in s.slowest))
+    return lines
