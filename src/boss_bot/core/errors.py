@@ -24,6 +24,7 @@ shows a traceback for one of these.
     │   ├── NoMediaFoundError         no_media              the page has nothing downloadable
     │   └── WorkerCrashedError        worker_crashed        a download worker process died (retryable)
     ├── CompressionError              compression_failed    media cannot be made to fit the budget
+    ├── FileOverUploadLimitError      over_upload_limit     a file reached the batch planner over the limit (a bug)
     └── RefusedError                  refused               policy says no (retry_after_seconds when it passes)
         ├── QueueFullError            queue_full            MAX_QUEUE_SIZE / MAX_QUEUED_PER_USER reached
         ├── QuotaExceededError        quota                 USER_RATE_LIMIT or GUILD_DAILY_QUOTA_MB used up
@@ -36,6 +37,8 @@ with exponential backoff and fails everything else at once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from os import PathLike, fspath
+from pathlib import PurePath
 
 
 class BossBotError(Exception):
@@ -187,6 +190,25 @@ class CompressionError(BossBotError):
     code = "compression_failed"
 
 
+class FileOverUploadLimitError(BossBotError, ValueError):
+    """A file is bigger than a message may carry; compress or split it before planning.
+
+    A ValueError because reaching the planner with such a file is the caller's bug; a
+    BossBotError so the error handler still turns it into a short reply, never a traceback.
+    """
+
+    code = "over_upload_limit"
+
+    def __init__(self, path: str | PathLike[str], size_bytes: int, limit_bytes: int) -> None:
+        self.path = fspath(path)
+        self.size_bytes = size_bytes
+        self.limit_bytes = limit_bytes
+        super().__init__(
+            f"{self.path!s} is {size_bytes} bytes, over the upload limit of {limit_bytes} bytes",
+            user_message=f"{PurePath(self.path).name} is too large to upload.",
+        )
+
+
 class RefusedError(BossBotError):
     """Policy refuses the request. ``retry_after_seconds`` says when asking again may work."""
 
@@ -248,6 +270,7 @@ ERRORS_BY_CODE: dict[str, type[BossBotError]] = {
         NoMediaFoundError,
         WorkerCrashedError,
         CompressionError,
+        FileOverUploadLimitError,
         RefusedError,
         QueueFullError,
         QuotaExceededError,
