@@ -1,0 +1,258 @@
+"""Pure planning maths: byte budgets, bitrates, the resolution ladder and part counts.
+
+Nothing here touches files or processes, so every rule that decides quality is unit-testable.
+Units: bytes for sizes, kbit/s (1000 bit/s) for bitrates, seconds for durations.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+#: Fraction of the byte budget the first encode aims at. x264's 1-pass ABR lands within about
+#: ±1.5 % of its target on 20 s clips (it overshoots on clips that end harder than they start),
+#: so aiming at 97.5 % lands at 0.97-0.99 and rarely needs the correction pass.
+FIRST_AIM = 0.975
+#: What a correction pass aims at (of the budget) after an encode came out over budget.
+CORRECTION_AIM = 0.965
+#: A correction never shrinks the bitrate by less than this (avoids a second near-miss).
+MIN_CORRECTION_STEP = 0.98
+#: An encode under this fraction of the budget gets one upward correction pass, unless the
+#: content is easy (x264's average P-frame QP at or below EASY_QP: more bits would not show).
+UNDERSHOOT_BELOW = 0.93
+EASY_QP = 20.0
+#: The most an upward correction raises the bitrate (ABR undershoot is rarely worse than this).
+MAX_RAISE = 1.5
+
+#: mp4 bookkeeping: a fixed part (ftyp, moov headers, mdat header) plus per-sample table entries
+#: (stsz, stts/ctts, stss, stco shares). Measured on x264/AAC output, rounded up.
+MP4_FIXED_OVERHEAD = 4096
+MP4_BYTES_PER_VIDEO_FRAME = 12
+MP4_BYTES_PER_AUDIO_FRAME = 8
+AAC_SAMPLES_PER_FRAME = 1024
+
+#: Ogg/Opus: ~1 % page overhead plus headers.
+OGG_FIXED_OVERHEAD = 4096
+OGG_OVERHEAD_FRACTION = 0.012
+
+#: Short-side heights boss-bot steps down through when the budget is tight.
+LADDER_HEIGHTS = (1080, 720, 480, 360)
+#: The pixel rate at which COMPRESSION_MIN_VIDEO_BITRATE_KBPS applies as is (360p at 30 fps).
+FLOOR_REFERENCE_PIXEL_RATE = 640 * 360 * 30
+#: How the floor grows with pixel rate. Encoders need fewer bits per pixel at higher resolution,
+#: so the floor grows with the square root: 125 kbit/s at 360p30 is 250 at 720p30, 375 at 1080p30.
+FLOOR_EXPONENT = 0.5
+#: Above this many bits per pixel more bitrate buys nothing visible; the plan stops there.
+MAX_BITS_PER_PIXEL = 0.35
+#: Frame rates above this are halved when the bitrate is tight (60 -> 30, 50 -> 25).
+MAX_TIGHT_FPS = 31.0
+
+#: Audio bitrates (AAC in mp4) the plan picks from, and the share of the total it aims at.
+AUDIO_STEPS_KBPS = (32, 48, 64, 96, 128)
+AUDIO_SHARE = 0.10
+#: Below this audio bitrate a stereo track becomes mono (stereo at 48 kbit/s AAC sounds worse).
+MONO_BELOW_KBPS = 64
+#: Opus is transparent long before this; no point spending more.
+OPUS_MAX_KBPS = {1: 96, 2: 160}
+
+#: The most parts a split may produce; beyond that the media is refused.
+MAX_PARTS = 10
+
+
+@dataclass(frozen=True)
+class VideoPlan:
+    """One encode: output size, frame rate and bitrates."""
+
+    width: int
+    height: int
+    fps: float | None  # None: keep the source frame rate
+    video_kbps: int
+    audio_kbps: int | None  # None: no audio track
+    audio_channels: int | None
+    duration: float
+
+    @property
+    def maxrate_kbps(self) -> int:
+        """Peak cap. 2x the average lets hard scenes borrow bits and keeps playback smooth."""
+        return 2 * self.video_kbps
+
+    @property
+    def bufsize_kbits(self) -> int:
+        """VBV buffer: two seconds at the average rate, so the cap acts over ~1 s windows."""
+        return 2 * self.video_kbps
+
+    def with_video_kbps(self, kbps: int) -> VideoPlan:
+        return replace(self, video_kbps=max(1, kbps))
+
+
+def even(value: float) -> int:
+    """Nearest even integer >= 2, halves up (yuv420p needs even dimensions)."""
+    return max(2, math.floor(value / 2.0 + 0.5) * 2)
+
+
+def scaled_size(width: int, height: int, short_side: int | None) -> tuple[int, int]:
+    """Scale so the shorter side is ``short_side`` (never up), keeping the aspect, even sizes."""
+    short = min(width, height)
+    factor = 1.0 if short_side is None or short_side >= short else short_side / short
+    return even(width * factor), even(height * factor)
+
+
+def video_floor_kbps(width: int, height: int, fps: float, min_kbps: int) -> float:
+    """The lowest watchable video bitrate for this size and frame rate (see FLOOR_EXPONENT)."""
+    rate = width * height * max(fps, 1.0)
+    return min_kbps * (rate / FLOOR_REFERENCE_PIXEL_RATE) ** FLOOR_EXPONENT
+
+
+def mp4_overhead_bytes(duration: float, fps: float, has_audio: bool, sample_rate: int) -> int:
+    """Container bytes that are not audio or video payload, for a budget computation."""
+    frames = duration * max(fps, 1.0)
+    audio_frames = duration * sample_rate / AAC_SAMPLES_PER_FRAME if has_audio else 0.0
+    return int(
+        MP4_FIXED_OVERHEAD
+        + frames * MP4_BYTES_PER_VIDEO_FRAME
+        + audio_frames * MP4_BYTES_PER_AUDIO_FRAME
+    )
+
+
+def choose_audio(
+    total_kbps: float, *, min_kbps: int, source_kbps: int | None, source_channels: int
+) -> tuple[int, int]:
+    """(kbit/s, channels) for the AAC track: ~10 % of the total, snapped to a standard step,
+    never below the floor, never above what the source has, mono when it gets low."""
+    wanted = max(float(min_kbps), total_kbps * AUDIO_SHARE)
+    if source_kbps:
+        # Re-encoding at more than the source rate only wastes bytes.
+        wanted = min(wanted, max(float(min_kbps), float(source_kbps)))
+    steps = [s for s in AUDIO_STEPS_KBPS if s <= wanted]
+    kbps = max(steps[-1] if steps else min_kbps, min_kbps)
+    channels = 1 if kbps < MONO_BELOW_KBPS else min(2, max(1, source_channels))
+    return kbps, min(channels, max(1, source_channels))
+
+
+def ladder(width: int, height: int, fps: float) -> list[tuple[int, int, float | None]]:
+    """Candidate (width, height, fps) from best to worst: the source size at its own frame rate,
+    the source size at half rate (if above 30 fps), then each ladder height below the source.
+    ``fps`` None means "keep the source rate"."""
+    tight_fps: float | None = fps / 2 if fps > MAX_TIGHT_FPS else None
+    rungs: list[tuple[int, int, float | None]] = []
+    w0, h0 = scaled_size(width, height, None)
+    rungs.append((w0, h0, None))
+    if tight_fps is not None:
+        rungs.append((w0, h0, tight_fps))
+    short = min(width, height)
+    for step in LADDER_HEIGHTS:
+        if step < short:
+            w, h = scaled_size(width, height, step)
+            rungs.append((w, h, tight_fps))
+    return rungs
+
+
+def plan_video(
+    *,
+    duration: float,
+    width: int,
+    height: int,
+    fps: float,
+    target_bytes: int,
+    has_audio: bool,
+    audio_channels: int = 2,
+    audio_source_kbps: int | None = None,
+    audio_sample_rate: int = 48000,
+    min_video_kbps: int,
+    min_audio_kbps: int,
+    aim: float = FIRST_AIM,
+) -> VideoPlan | None:
+    """The best rung of the ladder whose video bitrate stays at or above its floor.
+
+    ``width``/``height`` are the displayed size (rotation applied). Returns None when even the
+    last rung would be under its floor: the caller then splits or refuses.
+    """
+    duration = max(duration, 0.1)
+    overhead = mp4_overhead_bytes(duration, fps, has_audio, audio_sample_rate)
+    usable_bits = (target_bytes * aim - overhead) * 8
+    total_kbps = usable_bits / duration / 1000
+    if total_kbps <= 0:
+        return None
+    audio_kbps: int | None = None
+    channels: int | None = None
+    if has_audio:
+        audio_kbps, channels = choose_audio(
+            total_kbps,
+            min_kbps=min_audio_kbps,
+            source_kbps=audio_source_kbps,
+            source_channels=audio_channels,
+        )
+    video_kbps = total_kbps - (audio_kbps or 0)
+    for w, h, rung_fps in ladder(width, height, fps):
+        eff_fps = rung_fps or fps
+        if video_kbps >= video_floor_kbps(w, h, eff_fps, min_video_kbps):
+            ceiling = MAX_BITS_PER_PIXEL * w * h * max(eff_fps, 1.0) / 1000
+            return VideoPlan(
+                width=w,
+                height=h,
+                fps=rung_fps,
+                video_kbps=int(min(video_kbps, ceiling)),
+                audio_kbps=audio_kbps,
+                audio_channels=channels,
+                duration=duration,
+            )
+    return None
+
+
+def corrected_video_kbps(plan: VideoPlan, produced_bytes: int, target_bytes: int) -> int:
+    """Video bitrate for a correction pass after an encode of ``produced_bytes`` missed.
+
+    Only the video share is scaled (audio and container overhead do not change with the video
+    bitrate), so the second encode lands close to CORRECTION_AIM instead of far under it.
+    """
+    audio_bytes = (plan.audio_kbps or 0) * 1000 / 8 * plan.duration
+    fixed = audio_bytes + MP4_FIXED_OVERHEAD
+    produced_video = max(produced_bytes - fixed, 1.0)
+    wanted_video = max(target_bytes * CORRECTION_AIM - fixed, 1.0)
+    factor = wanted_video / produced_video
+    factor = (
+        min(factor, MAX_RAISE)
+        if produced_bytes < target_bytes
+        else min(factor, MIN_CORRECTION_STEP)
+    )
+    return max(1, int(plan.video_kbps * factor))
+
+
+def audio_kbps_for(
+    *, duration: float, target_bytes: int, channels: int, aim: float = FIRST_AIM
+) -> float:
+    """The Opus bitrate a budget allows for an audio-only file, capped where Opus is transparent."""
+    duration = max(duration, 0.1)
+    usable = target_bytes * aim * (1 - OGG_OVERHEAD_FRACTION) - OGG_FIXED_OVERHEAD
+    kbps = usable * 8 / duration / 1000
+    return min(kbps, float(OPUS_MAX_KBPS[2 if channels >= 2 else 1]))
+
+
+def parts_needed(duration: float, fits: Callable[[float], bool]) -> int | None:
+    """The smallest part count (<= MAX_PARTS) for which a part of ``duration / n`` fits."""
+    for n in range(2, MAX_PARTS + 1):
+        if fits(duration / n):
+            return n
+    return None
+
+
+def human_duration(seconds: float) -> str:
+    """'2 h', '1 h 30 min', '12 min', '45 s': how a person says it."""
+    seconds = max(0.0, seconds)
+    if seconds >= 3600:
+        h, rest = divmod(round(seconds / 60), 60)
+        return f"{h} h" if rest == 0 else f"{h} h {rest} min"
+    if seconds >= 60:
+        return f"{round(seconds / 60)} min"
+    return f"{math.ceil(seconds)} s"
+
+
+def human_size(n: int) -> str:
+    """'10 MiB', '512 KiB', '1.5 MiB'."""
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size:
+            value = n / size
+            text = f"{value:.1f}".rstrip("0").rstrip(".")
+            return f"{text} {unit}"
+    return f"{n} B"
