@@ -15,9 +15,9 @@ from typing import Annotated
 
 import typer
 
+from boss_bot.cli import compress_cmd, info, maintenance, store_cmds
 from boss_bot.cli import doctor as doctor_cmd
 from boss_bot.cli import download as download_cmd
-from boss_bot.cli import info, store_cmds
 from boss_bot.cli import run as run_cmd
 from boss_bot.cli.config_cmd import config_app
 from boss_bot.cli.context import EXIT_FAILED, EXIT_USAGE, CliState, exit_code_for
@@ -61,6 +61,9 @@ app.add_typer(store_cmds.db_app, name="db")
 app.add_typer(store_cmds.queue_app, name="queue")
 app.command("stats")(store_cmds.stats)
 app.command("history")(store_cmds.history)
+app.command("compress")(compress_cmd.compress)
+app.command("cleanup")(maintenance.cleanup)
+app.add_typer(maintenance.dedup_app, name="dedup")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -35,6 +35,10 @@ def download(
     ] = None,
     use_cli: Annotated[bool, typer.Option("--cli", help="Force the CLI path.")] = False,
     use_api: Annotated[bool, typer.Option("--api", help="Force the API-direct path.")] = False,
+    target_size: Annotated[
+        str | None,
+        typer.Option("--target-size", help="Compress each file over this, e.g. 10MiB."),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the metadata list as JSON; no progress bars.")
     ] = False,
@@ -44,8 +48,10 @@ def download(
         raise typer.BadParameter("use either --cli or --api, not both")
     if quality not in Quality.__args__:  # type: ignore[attr-defined]
         raise typer.BadParameter(f"quality must be one of {', '.join(Quality.__args__)}")  # type: ignore[attr-defined]
+    from boss_bot.cli.sizes import parse_size
     from boss_bot.core.models import DownloadOptions
 
+    target = parse_size(target_size) if target_size else None
     settings = state(ctx).settings()
     options = DownloadOptions(
         quality=quality,  # type: ignore[arg-type]
@@ -53,8 +59,9 @@ def download(
         max_items=max_items,
         playlist=max_items is not None,
         force_method="cli" if use_cli else "api" if use_api else None,
+        size_budget_bytes=target,
     )
-    results, errors = asyncio.run(_download_all(settings, urls, output, options, as_json))
+    results, errors = asyncio.run(_download_all(settings, urls, output, options, as_json, target))
     if as_json:
         json.dump([m.model_dump(mode="json") for m in results], sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -76,6 +83,7 @@ async def _download_all(
     output: Path,
     options: DownloadOptions,
     quiet: bool,
+    target: int | None = None,
 ) -> tuple[list[MediaMetadata], list[tuple[str, BossBotError]]]:
     from boss_bot.core.manager import DownloadManager
     from boss_bot.core.workers.pool import WorkerPool
@@ -91,9 +99,10 @@ async def _download_all(
         async def one(url: str) -> None:
             try:
                 cb = _progress_callback(progress, url) if progress else None
-                results.append(
-                    await manager.download(url, dest=output, options=options, on_progress=cb)
-                )
+                meta = await manager.download(url, dest=output, options=options, on_progress=cb)
+                if target is not None:
+                    meta = await _fit(meta, target, settings, output, progress)
+                results.append(meta)
             except BossBotError as exc:
                 errors.append((url, exc))
 
@@ -105,6 +114,39 @@ async def _download_all(
     finally:
         await manager.close()
     return results, errors
+
+
+async def _fit(
+    meta: MediaMetadata,
+    target: int,
+    settings: BossSettings,
+    output: Path,
+    progress: Progress | None,
+) -> MediaMetadata:
+    """Compress every file over ``target``; the result replaces the original (or its parts)."""
+    from boss_bot.core.compression import compress_to_fit
+    from boss_bot.core.models import MediaFile
+
+    files: list[MediaFile] = []
+    for f in meta.files:
+        if f.size_bytes <= target:
+            files.append(f)
+            continue
+        on_progress = None
+        if progress is not None:
+            task = progress.add_task(f"compressing {f.filename}"[-60:], total=f.size_bytes)
+
+            def on_progress(event: ProgressEvent, task: int = task) -> None:
+                if event.status == "compressing":
+                    progress.update(task, completed=event.downloaded_bytes or 0)
+
+        result = await compress_to_fit(
+            f.path, target, dest_dir=output, settings=settings, on_progress=on_progress
+        )
+        if result.path != f.path:
+            f.path.unlink(missing_ok=True)
+        files += [MediaFile.from_path(p.resolve()) for p in result.paths]
+    return meta.model_copy(update={"files": files})
 
 
 def _progress() -> Progress:
