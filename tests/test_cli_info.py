@@ -27,8 +27,14 @@ def test_version_json_names_every_component() -> None:
 
 
 def test_doctor_passes_with_tools_and_token(tmp_path: Path) -> None:
-    result = invoke("doctor", env={"DISCORD_TOKEN": TOKEN, "DOWNLOAD_DIR": str(tmp_path / "d")})
+    env = {"DISCORD_TOKEN": TOKEN, "DOWNLOAD_DIR": str(tmp_path / "d"),
+           "DATA_DIR": str(tmp_path / "data")}  # fmt: skip
+    before = invoke("doctor", env=env)
+    assert before.exit_code == 1 and "✗ database" in before.stdout and "db upgrade" in before.stdout
+    assert invoke("db", "upgrade", env=env).exit_code == 0
+    result = invoke("doctor", env=env)
     assert result.exit_code == 0, result.output
+    assert "✓ database" in result.stdout
     assert "✓ ffmpeg" in result.stdout and "✓ yt-dlp" in result.stdout
     assert TOKEN not in result.output and "****" in result.stdout
     assert (tmp_path / "d").is_dir()

@@ -78,6 +78,42 @@ def _directory(label: str, path: Path) -> Check:
                  "" if free > 1 else "less than 1 GiB free")  # fmt: skip
 
 
+def _database(settings: BossSettings) -> Check:
+    """Reachable, and migrated to the newest revision."""
+    import asyncio
+
+    from boss_bot.core.store import build_store
+    from boss_bot.core.store.engine import database_url
+    from boss_bot.core.store.migrate import current_revision, head_revision
+
+    where = (
+        "SQLite " + str(settings.data_dir / "boss-bot.db")
+        if not settings.database_url
+        else (
+            database_url(settings).split("@")[-1]  # no credentials in the output
+        )
+    )
+
+    async def probe() -> tuple[bool, str | None]:
+        store = build_store(settings)
+        try:
+            return await store.ping(), await current_revision(store.engine)
+        finally:
+            await store.close()
+
+    try:
+        ok, revision = asyncio.run(probe())
+    except Exception as exc:  # any driver error is the answer we report
+        return Check("database", False, f"{where}: {type(exc).__name__}", "check DATABASE_URL")
+    if not ok:
+        return Check("database", False, f"{where}: not reachable", "check DATABASE_URL")
+    head = head_revision()
+    if revision != head:
+        return Check("database", False, f"{where}: at {revision or 'empty'}, newest is {head}",
+                     "run `bossctl db upgrade` (the bot also migrates on start)")  # fmt: skip
+    return Check("database", True, f"{where}: migrated ({revision})")
+
+
 def run_checks(settings: BossSettings) -> list[Check]:
     from boss_bot.core.settings import masked
 
@@ -88,6 +124,7 @@ def run_checks(settings: BossSettings) -> list[Check]:
         _library("gallery-dl", "gallery_dl"),
         _directory("DOWNLOAD_DIR", settings.download_dir),
         _directory("DATA_DIR", settings.data_dir),
+        _database(settings),
     ]
     token = settings.discord_token
     hint = "" if token else "set DISCORD_TOKEN in .env (needed by `bossctl run`)"
