@@ -7,7 +7,9 @@ stderr and exit code 2 (bad configuration), never a traceback.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 
 import typer
 
@@ -35,8 +37,24 @@ def run(ctx: typer.Context) -> None:
 
     async def main() -> None:
         bot = BossBot(settings)
+        # Ctrl-C and SIGTERM (service managers) close the bot gracefully: jobs are cancelled and
+        # cleaned up, the gateway closed, the workers stopped. Cancelling the main task instead
+        # (asyncio.run's default for Ctrl-C) can be swallowed by a wait_for race on 3.11.
+        loop = asyncio.get_running_loop()
+        closing: list[asyncio.Task[None]] = []
+
+        def stop() -> None:
+            if not closing:
+                typer.echo("stopping…", err=True)
+                closing.append(loop.create_task(bot.close()))
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+                loop.add_signal_handler(sig, stop)
         async with bot:
             await bot.start(settings.discord_token.get_secret_value())  # type: ignore[union-attr]
+        if closing:
+            await closing[0]
 
     try:
         asyncio.run(main())

@@ -22,6 +22,9 @@ shows a traceback for one of these.
     │   ├── AccessDeniedError         access_denied         private, login required, age-gated
     │   ├── GeoBlockedError           geo_blocked           not available in the server's country
     │   ├── NoMediaFoundError         no_media              the page has nothing downloadable
+    │   ├── CorruptMediaError         corrupt_media         truncated, or an image far too large to decode
+    │   ├── MediaTooLongError         too_long              over MAX_DURATION_SECONDS (known before downloading)
+    │   ├── DiskBudgetError           disk_budget           DISK_BUDGET_MB is used up (retryable)
     │   └── WorkerCrashedError        worker_crashed        a download worker process died (retryable)
     ├── CompressionError              compression_failed    media cannot be made to fit the budget
     ├── FileOverUploadLimitError      over_upload_limit     a file reached the batch planner over the limit (a bug)
@@ -177,6 +180,25 @@ class NoMediaFoundError(DownloadError):
     code = "no_media"
 
 
+class CorruptMediaError(DownloadError):
+    """The file is truncated or otherwise unusable, or an image too large to decode safely."""
+
+    code = "corrupt_media"
+
+
+class MediaTooLongError(DownloadError):
+    """Longer than MAX_DURATION_SECONDS, refused before downloading."""
+
+    code = "too_long"
+
+
+class DiskBudgetError(DownloadError):
+    """The request directories hold DISK_BUDGET_MB already; the download was stopped."""
+
+    code = "disk_budget"
+    default_retryable = True
+
+
 class WorkerCrashedError(DownloadError):
     """A download worker process died mid-job; the job may be retried on a fresh worker."""
 
@@ -268,6 +290,9 @@ ERRORS_BY_CODE: dict[str, type[BossBotError]] = {
         AccessDeniedError,
         GeoBlockedError,
         NoMediaFoundError,
+        CorruptMediaError,
+        MediaTooLongError,
+        DiskBudgetError,
         WorkerCrashedError,
         CompressionError,
         FileOverUploadLimitError,

@@ -22,21 +22,29 @@ import json
 import logging
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from boss_bot.core import paths
+from boss_bot.core.dedup import url_is_placeholder
+from boss_bot.core.egress import EgressGuard
 from boss_bot.core.errors import (
     AccessDeniedError,
+    BlockedURLError,
     BossBotError,
+    CorruptMediaError,
+    DiskBudgetError,
     DownloadError,
     DownloadTimeoutError,
     ExternalToolError,
     FileTooLargeError,
     GeoBlockedError,
     MediaNotFoundError,
+    MediaTooLongError,
     NoMediaFoundError,
+    PlaceholderMediaError,
     UnsupportedURLError,
 )
 from boss_bot.core.models import (
@@ -53,7 +61,8 @@ from boss_bot.core.process import ToolResult, run_tool
 from boss_bot.core.settings import BossSettings
 from boss_bot.core.strategies import Strategy, strategy_for
 from boss_bot.core.tools import errors_map, gallerydl, ytdlp
-from boss_bot.core.urls import check_url
+from boss_bot.core.urls import check_url, host_of
+from boss_bot.core.validate import Rejection, inspect
 from boss_bot.core.workers.pool import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -68,11 +77,20 @@ DEFINITIVE = (
     FileTooLargeError,
     NoMediaFoundError,
     UnsupportedURLError,
+    MediaTooLongError,
+    BlockedURLError,
+    CorruptMediaError,
 )
 #: Direct links to these go to yt-dlp even when gallery-dl's ``directlink`` would take them:
 #: yt-dlp reports duration and formats and streams progress for media.
 _AV_SUFFIXES = {".mp4", ".m4v", ".mov", ".webm", ".mkv", ".mp3", ".m4a", ".ogg", ".opus", ".wav"}
 NO_MEDIA_MESSAGE = "I found no downloadable media on that link."
+BLOCKED_REDIRECT_MESSAGE = (
+    "That link leads (through a redirect) to a private or local network address, which I won't "
+    "fetch."
+)
+#: How long a new download waits for DISK_BUDGET_MB to free up before it is refused.
+DISK_WAIT_SECONDS = 30.0
 #: How often the size watchdog looks at the request directory.
 _WATCH_INTERVAL = 0.25
 
@@ -85,6 +103,22 @@ def resolve_tool(strategy: Strategy, url: str) -> str:
     return tool
 
 
+@dataclass(frozen=True)
+class _Request:
+    """One download attempt's context, passed down the paths instead of six arguments."""
+
+    strategy: Strategy
+    url: str
+    work: Path
+    options: DownloadOptions
+    on_progress: ProgressCallback | None
+    proxy: str | None = None  # the egress guard, tagged for this attempt
+
+    def progress(self, event: ProgressEvent) -> None:
+        if self.on_progress is not None:
+            self.on_progress(event)
+
+
 class DownloadManager:
     """Downloads URLs with the right strategy and tool; see the module docstring for the flow."""
 
@@ -93,15 +127,30 @@ class DownloadManager:
         self.pool = pool or WorkerPool(settings.max_concurrent_downloads)
         self._slots = asyncio.Semaphore(settings.max_concurrent_downloads)
         self._started = False
+        # Tools reach the network through the egress guard unless private addresses are allowed.
+        self.guard = (
+            None
+            if settings.allow_private_network_urls
+            else EgressGuard(allow=settings.allowlisted_endpoints())
+        )
+        self._guard_started = False
 
     async def start(self) -> None:
         """Spawn and warm the worker processes (call once at start-up)."""
+        await self._start_guard()
         if not self._started:
             self._started = True
             await self.pool.start()
 
+    async def _start_guard(self) -> None:
+        if self.guard is not None and not self._guard_started:
+            self._guard_started = True
+            await self.guard.start()
+
     async def close(self) -> None:
         await self.pool.close()
+        if self.guard is not None:
+            await self.guard.close()
 
     async def __aenter__(self) -> DownloadManager:
         await self.start()
@@ -127,9 +176,15 @@ class DownloadManager:
         On any failure nothing is left behind.
         """
         options = options or DownloadOptions()
-        checked = await check_url(url, allow_private=self.settings.allow_private_network_urls)
+        checked = await check_url(url, allow_private=self._private_allowed(url))
         strategy = strategy_for(checked)
         target = strategy.canonical_url(checked)
+        if url_is_placeholder(target, self.settings.placeholder_url_patterns):
+            raise PlaceholderMediaError(
+                f"placeholder URL {target}", user_message="That link is a placeholder image."
+            )
+        await self._start_guard()
+        await self._wait_for_disk()
         if dest is not None:
             dest.mkdir(parents=True, exist_ok=True)
             work = paths.new_request_dir(dest, ".boss-staging")
@@ -137,7 +192,8 @@ class DownloadManager:
             work = paths.new_request_dir(self.settings.requests_dir, strategy.name)
         try:
             async with self._slots:
-                meta = await self._with_retries(strategy, target, work, options, on_progress)
+                req = _Request(strategy, target, work, options, on_progress)
+                meta = await self._with_retries(req)
             if dest is not None:
                 meta = _move_files(meta, work, dest)
                 paths.remove_tree(work)
@@ -155,46 +211,48 @@ class DownloadManager:
         return meta
 
     # -- attempts --------------------------------------------------------------------------
-    async def _with_retries(
-        self,
-        strategy: Strategy,
-        url: str,
-        work: Path,
-        options: DownloadOptions,
-        on_progress: ProgressCallback | None,
-    ) -> MediaMetadata:
+    async def _with_retries(self, req: _Request) -> MediaMetadata:
         attempts = self.settings.download_max_attempts
         for attempt in range(1, attempts + 1):
             try:
-                return await self._attempt(strategy, url, work, options, on_progress)
+                return await self._attempt(req)
             except DownloadError as exc:
-                paths.clear_directory(work)
+                paths.clear_directory(req.work)
                 if not exc.retryable or attempt == attempts:
                     raise
                 delay = self.settings.download_retry_base_delay_seconds * 2 ** (attempt - 1)
                 log.warning("attempt %d/%d for %s failed (%s); retry in %.1fs",
-                            attempt, attempts, url, exc, delay)  # fmt: skip
+                            attempt, attempts, req.url, exc, delay)  # fmt: skip
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 
-    async def _attempt(
-        self,
-        strategy: Strategy,
-        url: str,
-        work: Path,
-        options: DownloadOptions,
-        on_progress: ProgressCallback | None,
-    ) -> MediaMetadata:
+    async def _attempt(self, req: _Request) -> MediaMetadata:
+        """One attempt: API-direct (with CLI fallback) or the CLI, behind the egress guard."""
+        tag = self.guard.new_job_tag() if self.guard is not None else None
+        if self.guard is not None and tag is not None:
+            req = _Request(**{**req.__dict__, "proxy": self.guard.proxy_for(tag)})
+        try:
+            return await self._attempt_paths(req)
+        except DownloadError:
+            if self.guard is not None and tag is not None and (hit := self.guard.blocked(tag)):
+                raise BlockedURLError(
+                    f"egress guard refused {hit[0]}", user_message=BLOCKED_REDIRECT_MESSAGE
+                ) from None
+            raise
+        finally:
+            if self.guard is not None and tag is not None:
+                self.guard.forget(tag)
+
+    async def _attempt_paths(self, req: _Request) -> MediaMetadata:
+        options = req.options
         use_api = (
             options.force_method == "api"
             if options.force_method
-            else self.settings.use_api_client(strategy.name)
+            else self.settings.use_api_client(req.strategy.name)
         )
         if use_api:
             try:
-                return await self._guarded(
-                    self._via_api(strategy, url, work, options, on_progress), work, "api"
-                )
+                return await self._guarded(self._via_api(req), req.work, "api")
             except DownloadError as exc:
                 if (
                     isinstance(exc, DEFINITIVE)
@@ -203,14 +261,43 @@ class DownloadManager:
                 ):
                     raise
                 log.warning("API-direct download of %s failed (%s); falling back to the CLI",
-                            url, exc)  # fmt: skip
-                paths.clear_directory(work)
+                            req.url, exc)  # fmt: skip
+                paths.clear_directory(req.work)
                 method: DownloadMethod = "cli_fallback"
         else:
             method = "cli"
-        return await self._guarded(
-            self._via_cli(strategy, url, work, options, on_progress, method), work, method
-        )
+        return await self._guarded(self._via_cli(req, method), req.work, method)
+
+    def _private_allowed(self, url: str) -> bool:
+        """ALLOW_PRIVATE_NETWORK_URLS, or the URL's host:port is on the allowlist."""
+        if self.settings.allow_private_network_urls:
+            return True
+        allowed = self.settings.allowlisted_endpoints()
+        if not allowed:
+            return False
+        host = host_of(url)
+        parts = urlsplit(url.strip().strip("<>"))
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            return False
+        return host is not None and (host, port) in allowed
+
+    async def _wait_for_disk(self) -> None:
+        """Hold a new download until the request dirs are under DISK_BUDGET_MB, then refuse."""
+        budget = self.settings.disk_budget_bytes
+        if budget is None:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DISK_WAIT_SECONDS
+        while await asyncio.to_thread(paths.directory_bytes, self.settings.requests_dir) >= budget:
+            if loop.time() >= deadline:
+                raise DiskBudgetError(
+                    "disk budget used up",
+                    user_message="The bot's download space is full right now; try again in a "
+                    "few minutes.",
+                )
+            await asyncio.sleep(1.0)
 
     async def _guarded(self, coro: Any, work: Path, method: str) -> MediaMetadata:
         """Run one path with the attempt timeout and the streaming size limit.
@@ -220,7 +307,9 @@ class DownloadManager:
         """
         task: asyncio.Task[MediaMetadata] = asyncio.ensure_future(coro)
         limit = self.settings.max_file_size_bytes
+        budget = self.settings.disk_budget_bytes
         over: list[int] = []
+        full: list[int] = []
 
         async def watch() -> None:
             while not task.done():
@@ -230,6 +319,12 @@ class DownloadManager:
                     over.append(largest)
                     task.cancel()
                     return
+                if budget is not None:
+                    used = paths.directory_bytes(self.settings.requests_dir)
+                    if used > budget:
+                        full.append(used)
+                        task.cancel()
+                        return
 
         watcher = asyncio.create_task(watch())
         try:
@@ -241,6 +336,12 @@ class DownloadManager:
                 user_message="The download took too long and was stopped.",
             ) from None
         except asyncio.CancelledError:
+            if full and not _current_task_cancelling():
+                raise DiskBudgetError(
+                    f"request dirs hold {full[0]} bytes, over DISK_BUDGET_MB",
+                    user_message="The bot ran out of download space during this download; "
+                    "try again in a few minutes.",
+                ) from None
             if over and not _current_task_cancelling():
                 raise FileTooLargeError(
                     f"a file grew past {limit} bytes ({over[0]})",
@@ -256,31 +357,23 @@ class DownloadManager:
                     await task
 
     # -- API-direct (warm worker) ----------------------------------------------------------
-    async def _via_api(
-        self,
-        strategy: Strategy,
-        url: str,
-        work: Path,
-        options: DownloadOptions,
-        on_progress: ProgressCallback | None,
-    ) -> MediaMetadata:
-        tool = resolve_tool(strategy, url)
+    async def _via_api(self, req: _Request) -> MediaMetadata:
+        tool = resolve_tool(req.strategy, req.url)
         request = {
             "op": "download",
             "tool": tool,
-            "url": url,
-            "dest": str(work),
+            "url": req.url,
+            "dest": str(req.work),
             "max_bytes": self.settings.max_file_size_bytes,
-            "ytdlp_params": ytdlp.api_params(self.settings, options, work, strategy.ytdlp_options),
-            "gallerydl_config": [
-                [list(p), k, v] for p, k, v in self._gallerydl_entries(strategy, options, work)
-            ],
+            "ytdlp_params": ytdlp.api_params(
+                self.settings, req.options, req.work, self._ytdlp_extra(req)
+            ),
+            "gallerydl_config": [[list(p), k, v] for p, k, v in self._gallerydl_entries(req)],
             "gallerydl_config_file": _opt_path(self.settings.gallery_dl_config_file),
         }
 
         def relay(msg: dict[str, Any]) -> None:
-            if on_progress is not None:
-                on_progress(_event(msg))
+            req.progress(_event(msg))
 
         await self.start()
         reply = await self.pool.run(request, on_event=relay)  # type: ignore[arg-type]
@@ -289,68 +382,62 @@ class DownloadManager:
             raise _error_from_text(used, str(reply.get("message") or ""), reply.get("code"))
         if used == ytdlp.TOOL:
             info = reply.get("info") or {}
-            files = await self._finalise(work, ytdlp.requested_files(info))
+            files = await self._finalise(req.work, ytdlp.requested_files(info))
             return ytdlp.metadata_from_info(
-                info, files, platform=strategy.name, url=url, method="api", quality=None
+                info, files, platform=req.strategy.name, url=req.url, method="api"
             )
         records = [(Path(p), kw) for p, kw in reply.get("records") or []]
-        files = await self._finalise(work, [p for p, _ in records])
+        files = await self._finalise(req.work, [p for p, _ in records])
         by_name = {p.name: kw for p, kw in records}
         return gallerydl.metadata_from_records(
             [(f, by_name.get(f.filename, {})) for f in files],
-            platform=strategy.name,
-            url=url,
+            platform=req.strategy.name,
+            url=req.url,
             method="api",
         )
 
-    def _gallerydl_entries(
-        self, strategy: Strategy, options: DownloadOptions, work: Path
-    ) -> list[gallerydl.ConfigEntry]:
-        return gallerydl.config_entries(
+    def _ytdlp_extra(self, req: _Request) -> dict[str, Any]:
+        """The platform's yt-dlp options plus the egress proxy and the duration filter."""
+        extra: dict[str, Any] = dict(req.strategy.ytdlp_options)
+        if req.proxy:
+            extra["proxy"] = req.proxy
+        if self.settings.max_duration_seconds:
+            # "<=?" passes media whose duration is unknown; the filter runs before downloading.
+            extra["match_filter"] = f"duration <=? {self.settings.max_duration_seconds}"
+        return extra
+
+    def _gallerydl_entries(self, req: _Request) -> list[gallerydl.ConfigEntry]:
+        entries = gallerydl.config_entries(
             self.settings,
-            options,
-            work,
-            category=strategy.name if strategy.name != "generic" else None,
-            category_options=strategy.gallery_dl_options,
+            req.options,
+            req.work,
+            category=req.strategy.name if req.strategy.name != "generic" else None,
+            category_options=req.strategy.gallery_dl_options,
         )
+        if req.proxy:
+            entries.append(((), "proxy", req.proxy))
+        return entries
 
     # -- CLI subprocess --------------------------------------------------------------------
-    async def _via_cli(
-        self,
-        strategy: Strategy,
-        url: str,
-        work: Path,
-        options: DownloadOptions,
-        on_progress: ProgressCallback | None,
-        method: DownloadMethod,
-    ) -> MediaMetadata:
-        tool = resolve_tool(strategy, url)
+    async def _via_cli(self, req: _Request, method: DownloadMethod) -> MediaMetadata:
+        tool = resolve_tool(req.strategy, req.url)
         if tool != ytdlp.TOOL:
             try:
-                return await self._gallerydl_cli(strategy, url, work, options, on_progress, method)
+                return await self._gallerydl_cli(req, method)
             except UnsupportedURLError:
                 if tool != "auto":
                     raise
-                paths.clear_directory(work)  # "auto": no gallery-dl extractor → yt-dlp
-        return await self._ytdlp_cli(strategy, url, work, options, on_progress, method)
+                paths.clear_directory(req.work)  # "auto": no gallery-dl extractor → yt-dlp
+        return await self._ytdlp_cli(req, method)
 
-    async def _ytdlp_cli(
-        self,
-        strategy: Strategy,
-        url: str,
-        work: Path,
-        options: DownloadOptions,
-        on_progress: ProgressCallback | None,
-        method: DownloadMethod,
-    ) -> MediaMetadata:
+    async def _ytdlp_cli(self, req: _Request, method: DownloadMethod) -> MediaMetadata:
         infos: list[dict[str, Any]] = []
         chatter: list[str] = []  # yt-dlp's own messages: they explain a skipped download
 
         def on_line(line: str) -> None:
             if line.startswith(ytdlp.PROGRESS_PREFIX):
-                if on_progress is not None:
-                    with contextlib.suppress(ValueError):
-                        on_progress(_event(json.loads(line[len(ytdlp.PROGRESS_PREFIX) :])))
+                with contextlib.suppress(ValueError):
+                    req.progress(_event(json.loads(line[len(ytdlp.PROGRESS_PREFIX) :])))
             elif line.startswith(ytdlp.INFO_PREFIX):
                 with contextlib.suppress(ValueError):
                     infos.append(json.loads(line[len(ytdlp.INFO_PREFIX) :]))
@@ -358,28 +445,21 @@ class DownloadManager:
                 chatter.append(line)
                 del chatter[:-20]
 
-        args = ytdlp.cli_args(self.settings, options, work, url, strategy.ytdlp_options)
-        result = await self._run_cli(ytdlp.TOOL, args, work, on_line)
+        extra = self._ytdlp_extra(req)
+        args = ytdlp.cli_args(self.settings, req.options, req.work, req.url, extra)
+        result = await self._run_cli(ytdlp.TOOL, args, req.work, on_line)
         reported = [p for info in infos for p in ytdlp.requested_files(info)]
         if not any(p.exists() for p in reported):
             raise _error_from_text(ytdlp.TOOL, "\n".join([*chatter, result.stderr]), None)
-        files = await self._finalise(work, reported)
+        files = await self._finalise(req.work, reported)
         info: dict[str, Any] = infos[0] if len(infos) == 1 else {"entries": infos}
         if len(infos) > 1:
             info |= {"title": infos[0].get("playlist_title"), "id": infos[0].get("playlist_id")}
         return ytdlp.metadata_from_info(
-            ytdlp.slim_info(info), files, platform=strategy.name, url=url, method=method
+            ytdlp.slim_info(info), files, platform=req.strategy.name, url=req.url, method=method
         )
 
-    async def _gallerydl_cli(
-        self,
-        strategy: Strategy,
-        url: str,
-        work: Path,
-        options: DownloadOptions,
-        on_progress: ProgressCallback | None,
-        method: DownloadMethod,
-    ) -> MediaMetadata:
+    async def _gallerydl_cli(self, req: _Request, method: DownloadMethod) -> MediaMetadata:
         finished: list[Path] = []
 
         def on_line(line: str) -> None:
@@ -387,33 +467,31 @@ class DownloadManager:
             if line and not line.startswith("# "):
                 path = Path(line)
                 finished.append(path)
-                if on_progress is not None:
-                    size = path.stat().st_size if path.exists() else None
-                    on_progress(
-                        ProgressEvent(
-                            status=STATUS_FINISHED,
-                            downloaded_bytes=size,
-                            total_bytes=size,
-                            filename=path.name,
-                        )
+                size = path.stat().st_size if path.exists() else None
+                req.progress(
+                    ProgressEvent(
+                        status=STATUS_FINISHED,
+                        downloaded_bytes=size,
+                        total_bytes=size,
+                        filename=path.name,
                     )
+                )
 
-        entries = self._gallerydl_entries(strategy, options, work)
-        args = gallerydl.cli_args(self.settings, entries, url)
+        args = gallerydl.cli_args(self.settings, self._gallerydl_entries(req), req.url)
         try:
-            await self._run_cli(gallerydl.TOOL, args, work, on_line)
+            await self._run_cli(gallerydl.TOOL, args, req.work, on_line)
         except ExternalToolError as exc:
             if exc.returncode == gallerydl.NO_EXTRACTOR_STATUS:
-                raise UnsupportedURLError(f"gallery-dl: no extractor for {url}") from None
+                raise UnsupportedURLError(f"gallery-dl: no extractor for {req.url}") from None
             if not finished:
                 raise
             log.warning("gallery-dl exited %s but saved %d files", exc.returncode, len(finished))
         meta = {p.name: gallerydl.read_sidecar(p, remove=True) for p in finished}
-        files = await self._finalise(work, finished)
+        files = await self._finalise(req.work, finished)
         return gallerydl.metadata_from_records(
             [(f, meta.get(f.filename, {})) for f in files],
-            platform=strategy.name,
-            url=url,
+            platform=req.strategy.name,
+            url=req.url,
             method=method,
         )
 
@@ -455,6 +533,14 @@ class DownloadManager:
             safe = _safe_rename(path, work)
             if safe.stat().st_size > self.settings.max_file_size_bytes:
                 raise FileTooLargeError(f"{safe.name} is over the size limit")
+            rejection = await asyncio.to_thread(
+                inspect,
+                safe,
+                min_media_bytes=self.settings.min_media_bytes,
+                known_hashes=self.settings.placeholder_hashes,
+            )
+            if rejection is not None:
+                raise _rejected(safe, rejection)
             await ensure_faststart(safe, ffmpeg=self.settings.ffmpeg_path)
             files.append(MediaFile.from_path(safe))
         if not files:
@@ -487,6 +573,22 @@ def _error_from_text(tool: str, text: str, code: str | None) -> BossBotError:
         # media it can find, which is what the user needs to hear.
         return NoMediaFoundError(str(error), user_message=NO_MEDIA_MESSAGE)
     return error
+
+
+def _rejected(path: Path, rejection: Rejection) -> BossBotError:
+    """The error (and the user's sentence) for a file :func:`validate.inspect` refused."""
+    detail = f"{path.name}: {rejection.reason}"
+    if rejection.kind == "placeholder":
+        return PlaceholderMediaError(
+            detail, user_message=f"The link gave a placeholder, not media ({rejection.reason})."
+        )
+    if rejection.kind == "not_media":
+        return NoMediaFoundError(detail, user_message="The link returned a web page, not media.")
+    if rejection.kind == "bomb":
+        return CorruptMediaError(
+            detail, user_message=f"That image is far too large to process ({rejection.reason})."
+        )
+    return CorruptMediaError(detail, user_message=f"The download is broken: {rejection.reason}.")
 
 
 def _is_metadata(path: Path) -> bool:

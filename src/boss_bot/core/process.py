@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 #: tools, cloud credentials) is dropped.
 _ENV_ALLOW = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "SSL_CERT_FILE")
 
+#: Tools create files 0600 and directories 0700: downloads are the requester's, nobody else's.
+PRIVATE_UMASK = 0o077
+
 #: How long a tool gets between SIGTERM and SIGKILL.
 KILL_GRACE_SECONDS = 2.0
 
@@ -125,6 +128,7 @@ async def run_tool(
             cwd=str(cwd) if cwd else None,
             env=dict(env) if env is not None else clean_env(),
             start_new_session=True,
+            umask=PRIVATE_UMASK,  # files the tools write are 0600, directories 0700
         )
     except FileNotFoundError as exc:
         raise ExternalToolError(tool, None, f"{cmd[0]} not found", command=cmd) from exc

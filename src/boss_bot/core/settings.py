@@ -128,6 +128,23 @@ class BossSettings(BaseSettings):
         default=True,
         description="When the API-direct path fails, try the CLI (recorded as cli_fallback).",
     )
+    max_duration_seconds: int = Field(
+        default=3600,
+        ge=0,
+        description="Refuse media longer than this when its metadata says so, before "
+        "downloading (0: no limit).",
+    )
+    disk_budget_mb: int = Field(
+        default=10240,
+        ge=0,
+        description="Most MiB all request directories may hold; new downloads wait for "
+        "space, then are refused (0: no limit).",
+    )
+    private_network_allowlist: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated host:port pairs exempt from the private-address block "
+        "(an internal media host; tests).",
+    )
     allow_private_network_urls: bool = Field(
         default=False,
         description="Allow URLs on private/loopback/link-local addresses. Tests only: "
@@ -223,6 +240,7 @@ class BossSettings(BaseSettings):
         "allowed_role_ids",
         "placeholder_hashes",
         "placeholder_url_patterns",
+        "private_network_allowlist",
         mode="before",
     )
     @classmethod
@@ -248,6 +266,19 @@ class BossSettings(BaseSettings):
     def upload_batch_size_bytes(self) -> int | None:
         """UPLOAD_BATCH_SIZE_MB in bytes, or None when unset."""
         return None if self.upload_batch_size_mb is None else self.upload_batch_size_mb * MIB
+
+    @property
+    def disk_budget_bytes(self) -> int | None:
+        return self.disk_budget_mb * MIB if self.disk_budget_mb else None
+
+    def allowlisted_endpoints(self) -> set[tuple[str, int]]:
+        """PRIVATE_NETWORK_ALLOWLIST as (host, port) pairs (malformed entries are skipped)."""
+        pairs = set()
+        for entry in self.private_network_allowlist:
+            host, _, port = entry.strip().rpartition(":")
+            if host and port.isdigit():
+                pairs.add((host.strip("[]").lower(), int(port)))
+        return pairs
 
     @property
     def requests_dir(self) -> Path:

@@ -14,6 +14,7 @@ from boss_bot.core.errors import (
     FileTooLargeError,
     GeoBlockedError,
     MediaNotFoundError,
+    MediaTooLongError,
     NetworkError,
     NoMediaFoundError,
     UnsupportedURLError,
@@ -25,6 +26,8 @@ _RULES: tuple[tuple[re.Pattern[str], type[DownloadError] | None, str], ...] = tu
     for p, cls, msg in (
         (r"max[-_ ]?filesize|filesize-max|larger than|too large|exceeds? .*limit",
          FileTooLargeError, "The file is larger than this bot accepts."),
+        (r"does not pass filter \(duration",
+         MediaTooLongError, "That is longer than this bot downloads."),
         (r"geo[- ]?restrict|available in your country|geo[- ]?block",
          GeoBlockedError, "This media is not available in the bot's region."),
         (r"private video|this (video|post|account) is private|login required|sign in|"

@@ -157,6 +157,10 @@ def cli_args(
         args += ["--cookies", p["cookiefile"]]
     if "ffmpeg_location" in p:
         args += ["--ffmpeg-location", p["ffmpeg_location"]]
+    if p.get("proxy"):
+        args += ["--proxy", p["proxy"]]
+    if p.get("match_filter"):
+        args += ["--match-filters", p["match_filter"]]
     return [*args, "--", url]
 
 

@@ -55,8 +55,11 @@ class _YtdlpLogger:
     def __init__(self, tail: _LogTail) -> None:
         self._tail = tail
 
+    #: yt-dlp says these at debug/info level, yet they explain why nothing was saved.
+    _TELLING = ("larger than max-filesize", "does not pass filter")
+
     def debug(self, msg: str) -> None:
-        if "larger than max-filesize" in msg or msg.startswith("ERROR"):
+        if msg.startswith("ERROR") or any(t in msg for t in self._TELLING):
             self._tail.lines.append(msg)
 
     def info(self, msg: str) -> None:
@@ -131,6 +134,8 @@ def _run_ytdlp(req: protocol.DownloadRequest, proto: _Proto, tail: _LogTail) -> 
         )
 
     params = dict(req["ytdlp_params"])
+    if isinstance(params.get("match_filter"), str):  # JSON carries the expression, not a function
+        params["match_filter"] = yt_dlp.utils.match_filter_func(params["match_filter"])
     params["progress_hooks"] = [hook]
     params["logger"] = _YtdlpLogger(tail)
     with yt_dlp.YoutubeDL(params) as ydl:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from boss_bot.core.errors import WorkerCrashedError
-from boss_bot.core.process import clean_env, kill_process_group
+from boss_bot.core.process import PRIVATE_UMASK, clean_env, kill_process_group
 from boss_bot.core.workers import protocol
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,7 @@ class WorkerPool:
             stderr=asyncio.subprocess.PIPE,
             env=clean_env(),
             start_new_session=True,
+            umask=PRIVATE_UMASK,  # files the tools write are 0600, directories 0700
             limit=_LINE_LIMIT,
         )
         worker = _Worker(proc)

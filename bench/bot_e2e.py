@@ -1,0 +1,131 @@
+"""Bot end to end: how much the bot adds on top of a bare download.
+
+Run by hand (not part of `make test`)::
+
+    .venv/bin/python bench/bot_e2e.py [--runs 5]
+
+Serves a ~25 MB mp4 from 127.0.0.1, starts the Discord test double with a tier-2 guild (50 MiB
+per file, so nothing is compressed) and the real BossBot connected to it, then measures, per run:
+
+* **bot**: from the moment the user's ``$download <url>`` message is dispatched to the moment the
+  double has stored the bot's message carrying the attachment (download, planning, multipart
+  upload over HTTP, all through discord.py);
+* **bare**: an in-process ``yt_dlp.YoutubeDL(...).download([url])`` of the same file into a
+  temp dir (the least any downloader can do), after one untimed run that loads yt-dlp.
+
+Both are measured warm: ``--warmup`` untimed bot runs go first, one per download worker, since
+the first download in each worker process pays yt-dlp's extractor loading (~0.5 s).
+
+Prints the medians and bot / bare. Goal: at most 1.5 (the bot adds no more than 50 %).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.discord_double import DiscordDouble  # noqa: E402
+from tests.support.media import make_mp4  # noqa: E402
+from tests.support.media_server import MediaServer  # noqa: E402
+
+from boss_bot.bot.client import BossBot  # noqa: E402
+from boss_bot.core.settings import BossSettings  # noqa: E402
+
+
+def bare_download(url: str, out: Path) -> None:
+    import yt_dlp
+
+    params = {"outtmpl": str(out / "%(title)s.%(ext)s"), "quiet": True, "noprogress": True}
+    with yt_dlp.YoutubeDL(params) as ydl:
+        ydl.download([url])
+
+
+async def bot_runs(url: str, size: int, work: Path, runs: int, warmup: int) -> list[float]:
+    async with DiscordDouble() as double:
+        guild = double.add_guild("tier2", premium_tier=2)
+        user = double.add_user("alice")
+        double.add_member(guild.id, user.id)
+        settings = BossSettings(
+            _env_file=None,  # type: ignore[call-arg]
+            download_dir=work / "downloads",
+            allow_private_network_urls=True,
+            discord_api_base_url=double.api_base,
+            discord_gateway_url=double.gateway_url,
+        )
+        bot = BossBot(settings, guild_ready_timeout=0.1)
+        task = asyncio.create_task(bot.start(double.token))
+        try:
+            await double.wait_for_gateway(timeout=30)
+            await asyncio.wait_for(bot.wait_until_ready(), 30)
+            channel = guild.default_channel_id
+            times = []
+            for i in range(warmup + runs):
+                seen = len(double.attachments(channel))
+                start = time.monotonic()
+                await double.send_user_message(channel, user.id, f"$download {url}")
+                await double.wait_until(lambda n=seen: len(double.attachments(channel)) > n, 120)
+                post = next(m for m in reversed(double.messages(channel)) if m.attachments)
+                assert post.attachments[0].size == size, "the clip must be posted unchanged"
+                took = post.created_monotonic - start
+                note = " (warm-up)" if i < warmup else ""
+                print(f"  bot run {i + 1}: {took * 1000:.0f} ms{note}")
+                if i >= warmup:
+                    times.append(took)
+                await asyncio.sleep(0.5)  # let the final status edit go out
+        finally:
+            await bot.close()
+            await asyncio.wait_for(task, 30)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=3,
+        help="untimed bot runs first (default 3 = MAX_CONCURRENT_DOWNLOADS: the first job on "
+        "each worker pays yt-dlp's extractor loading)",
+    )
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-bot-"))
+    server = MediaServer()
+    try:
+        clip = make_mp4(work / "clip25.mp4", seconds=8, size="640x360", noise=True,
+                        bitrate="25000k")  # fmt: skip
+        size = clip.stat().st_size
+        url = server.add_file("clip25.mp4", clip, "video/mp4")
+        server.start()
+
+        bare = []
+        bare_download(url, work / "warm")  # the in-process import and extractor loading
+        for i in range(args.runs):
+            out = work / f"bare{i}"
+            start = time.monotonic()
+            bare_download(url, out)
+            bare.append(time.monotonic() - start)
+            shutil.rmtree(out, ignore_errors=True)
+
+        bot = asyncio.run(bot_runs(url, size, work, args.runs, args.warmup))
+        b, y = statistics.median(bot), statistics.median(bare)
+        print(f"clip: {size / 2**20:.1f} MiB, {args.runs} runs each (medians)")
+        print(f"bare yt-dlp download (in-process): {y * 1000:7.0f} ms")
+        print(f"bot, message → last attachment:    {b * 1000:7.0f} ms")
+        print(f"ratio bot / bare: {b / y:.2f}  (goal ≤ 1.5)")
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""YouTube commands: quality and audio-only, playlists, and download statistics."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from discord import app_commands
+from discord.ext import commands
+
+from boss_bot.bot.checks import download_allowed
+from boss_bot.bot.delivery import run_links
+from boss_bot.bot.exts.youtube._stats import render_stats
+from boss_bot.core.errors import BossBotError
+from boss_bot.core.models import DownloadOptions
+from boss_bot.core.strategies import strategy_for
+
+if TYPE_CHECKING:
+    from boss_bot.bot.client import BossBot
+
+Quality = Literal["2160p", "1440p", "1080p", "720p", "480p", "360p", "best"]
+NOT_YOUTUBE = "That isn't a YouTube link; `download` takes any link."
+
+
+def is_youtube(url: str) -> bool:
+    try:
+        return strategy_for(url).name == "youtube"
+    except BossBotError:
+        return False
+
+
+class YouTube(commands.Cog):
+    """YouTube downloads with a chosen quality, playlists, and statistics."""
+
+    def __init__(self, bot: BossBot) -> None:
+        self.bot = bot
+
+    @commands.hybrid_command(name="yt-download")
+    @download_allowed()
+    @app_commands.describe(
+        url="A YouTube video link", quality="Highest resolution to fetch",
+        audio_only="Audio only (m4a)",
+    )  # fmt: skip
+    async def yt_download(
+        self,
+        ctx: commands.Context[BossBot],
+        url: str,
+        quality: Quality = "720p",
+        audio_only: bool = False,
+    ) -> None:
+        """Download a YouTube video at a chosen quality (or just its audio) and post it."""
+        if not is_youtube(url):
+            await ctx.send(NOT_YOUTUBE)
+            return
+        options = DownloadOptions(quality=quality, audio_only=audio_only)
+        await run_links(self.bot, ctx, [url], kind="yt-download", options=options)
+
+    @commands.hybrid_command(name="yt-playlist")
+    @download_allowed()
+    @app_commands.describe(
+        url="A YouTube playlist link", quality="Highest resolution to fetch",
+        max_videos="How many videos, 1 to 25",
+    )  # fmt: skip
+    async def yt_playlist(
+        self,
+        ctx: commands.Context[BossBot],
+        url: str,
+        quality: Quality = "720p",
+        max_videos: commands.Range[int, 1, 25] = 5,
+    ) -> None:
+        """Download the first videos of a playlist; each video is posted in its own message."""
+        if not is_youtube(url):
+            await ctx.send(NOT_YOUTUBE)
+            return
+        options = DownloadOptions(quality=quality, playlist=True, max_items=max_videos)
+        await run_links(
+            self.bot, ctx, [url], kind="yt-playlist", options=options, one_file_per_message=True
+        )
+
+    @commands.hybrid_command(name="yt-stats")
+    async def yt_stats(self, ctx: commands.Context[BossBot]) -> None:
+        """YouTube download statistics: count, success rate, durations, API/CLI split."""
+        await ctx.send(render_stats(self.bot.pipeline.metrics.summary(platform="youtube")))
