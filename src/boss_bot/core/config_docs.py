@@ -38,7 +38,8 @@ def _default(field: FieldInfo) -> str:
 def _type(field: FieldInfo) -> str:
     text = str(field.annotation).replace("typing.", "").replace("pathlib.", "")
     text = text.replace("<class '", "").replace("'>", "").replace("pydantic.types.", "")
-    return text.replace("Literal", "one of ")
+    # "|" would end the table cell: write unions the way people read them.
+    return text.replace("Literal", "one of ").replace(" | ", " or ")
 
 
 def _fields() -> list[tuple[str, FieldInfo]]:

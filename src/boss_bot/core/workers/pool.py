@@ -109,11 +109,18 @@ class WorkerPool:
         self._all: set[_Worker] = set()
         self._spawning: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._started = False
         self.last_warm_seconds: float | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
-        """Spawn and warm every worker; returns when all are ready (or failed to start)."""
+        """Spawn and warm every worker; returns when all are ready (or failed to start).
+
+        Idempotent: a pool shared by several owners (the bot, a test session) starts once.
+        """
+        if self._started:
+            return
+        self._started = True
         await asyncio.gather(*(self._spawn() for _ in range(self.size)), return_exceptions=True)
 
     async def close(self) -> None:
