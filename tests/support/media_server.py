@@ -5,9 +5,13 @@ test scope. Routes:
 
 - ``/<name>``: a registered file (``server.add_file(name, path_or_bytes, content_type)``);
 - ``/page/<name>``: a registered HTML page (``server.add_page``);
-- ``/status/<code>``: an empty response with that status;
+- ``/status/<code>[.ext]``: an empty response with that status;
 - ``/slow/<name>``: the file, dripped in 16 KiB chunks every 0.2 s (bounded by the file size);
-- ``/redirect?to=<path>``: a 302 to ``to``.
+- ``/redirect?to=<path>``: a 302 to ``to``;
+- ``/loop/<anything>``: a 302 to itself (a redirect loop);
+- ``/endless/<name.ext>``: bytes with no Content-Length, until ENDLESS_LIMIT or the client leaves;
+- ``/short/<name>``: the file with a Content-Length twice its size, then the connection closes;
+- ``/gzip/<name>``: the file sent with ``Content-Encoding: gzip`` (register a gzip body).
 
 Every request is logged in ``server.requests`` (method, path) so tests can assert on traffic.
 All loops are bounded by the data they send.
@@ -24,6 +28,8 @@ from urllib.parse import parse_qs, urlsplit
 
 DRIP_CHUNK = 16 * 1024
 DRIP_DELAY = 0.2
+#: An "endless" response stops here at the latest (every test loop is bounded).
+ENDLESS_LIMIT = 512 * 1024 * 1024
 
 
 @dataclass
@@ -94,13 +100,37 @@ class MediaServer:
                 path = parts.path.lstrip("/")
                 server.requests.append((self.command, self.path))
                 if path.startswith("status/"):
-                    self._send(int(path.split("/", 1)[1]), b"", "text/plain", head)
+                    code = path.split("/", 1)[1].split(".", 1)[0]  # "status/503.mp4" → 503
+                    self._send(int(code), b"", "text/plain", head)
                 elif path == "redirect":
                     target = parse_qs(parts.query).get("to", ["/"])[0]
                     self.send_response(302)
                     self.send_header("Location", target)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
+                elif path.startswith("loop/"):
+                    self.send_response(302)
+                    self.send_header("Location", "/" + path)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif path.startswith("endless/"):
+                    self._endless(head)
+                elif path.startswith("short/") and (res := server.files.get(path.split("/", 1)[1])):
+                    self.send_response(200)
+                    self.send_header("Content-Type", res.content_type)
+                    self.send_header("Content-Length", str(2 * len(res.data)))
+                    self.end_headers()
+                    if not head:
+                        self.wfile.write(res.data)
+                    self.close_connection = True
+                elif path.startswith("gzip/") and (res := server.files.get(path)):
+                    self.send_response(200)
+                    self.send_header("Content-Type", res.content_type)
+                    self.send_header("Content-Encoding", "gzip")
+                    self.send_header("Content-Length", str(len(res.data)))
+                    self.end_headers()
+                    if not head:
+                        self.wfile.write(res.data)
                 elif path.startswith("slow/"):
                     res = server.files.get(path.split("/", 1)[1])
                     if res is None:
@@ -119,6 +149,21 @@ class MediaServer:
                 self.end_headers()
                 if not head:
                     self.wfile.write(body)
+
+            def _endless(self, head: bool) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "video/mp4")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                if head:
+                    return
+                chunk = bytes(range(256)) * 256  # 64 KiB
+                try:
+                    for _ in range(ENDLESS_LIMIT // len(chunk)):
+                        self.wfile.write(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    return
 
             def _drip(self, res: _Resource, head: bool) -> None:
                 self.send_response(200)

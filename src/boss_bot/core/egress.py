@@ -128,6 +128,21 @@ class EgressGuard:
         request = [f"{method} {path} {version or 'HTTP/1.1'}", *kept, "Connection: close", "", ""]
         up_writer.write("\r\n".join(request).encode("latin-1"))
         await up_writer.drain()
+        # One request per proxy connection: tell the client not to reuse it (the upstream side
+        # was asked to close), or its next request would land on a closed socket.
+        try:
+            response = await up_reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            await _refuse(writer, 502, "bad response from upstream")
+            up_writer.close()
+            return
+        status, *resp_headers = response.decode("latin-1").split("\r\n")
+        kept_resp = [
+            h for h in resp_headers
+            if h and not h.lower().startswith(("connection:", "keep-alive:", "proxy-connection:"))
+        ]  # fmt: skip
+        head_out = [status, *kept_resp, "Connection: close", "Proxy-Connection: close", "", ""]
+        writer.write("\r\n".join(head_out).encode("latin-1"))
         await _pipe_both(reader, writer, up_reader, up_writer)
 
     async def _open(

@@ -92,7 +92,7 @@ BLOCKED_REDIRECT_MESSAGE = (
 #: How long a new download waits for DISK_BUDGET_MB to free up before it is refused.
 DISK_WAIT_SECONDS = 30.0
 #: How often the size watchdog looks at the request directory.
-_WATCH_INTERVAL = 0.25
+_WATCH_INTERVAL = 0.1
 
 
 def resolve_tool(strategy: Strategy, url: str) -> str:
@@ -268,6 +268,12 @@ class DownloadManager:
             method = "cli"
         return await self._guarded(self._via_cli(req, method), req.work, method)
 
+    def _too_large_message(self) -> str:
+        return (
+            f"The file is larger than {self.settings.max_file_size_mb} MiB, the most this bot "
+            "downloads."
+        )
+
     def _private_allowed(self, url: str) -> bool:
         """ALLOW_PRIVATE_NETWORK_URLS, or the URL's host:port is on the allowlist."""
         if self.settings.allow_private_network_urls:
@@ -345,8 +351,7 @@ class DownloadManager:
             if over and not _current_task_cancelling():
                 raise FileTooLargeError(
                     f"a file grew past {limit} bytes ({over[0]})",
-                    user_message=f"The file is larger than {self.settings.max_file_size_mb} MiB, "
-                    "the most this bot downloads.",
+                    user_message=self._too_large_message(),
                 ) from None
             raise
         finally:
@@ -532,7 +537,9 @@ class DownloadManager:
         for path in ordered:
             safe = _safe_rename(path, work)
             if safe.stat().st_size > self.settings.max_file_size_bytes:
-                raise FileTooLargeError(f"{safe.name} is over the size limit")
+                raise FileTooLargeError(
+                    f"{safe.name} is over the size limit", user_message=self._too_large_message()
+                )
             rejection = await asyncio.to_thread(
                 inspect,
                 safe,

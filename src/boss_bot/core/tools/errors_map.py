@@ -26,6 +26,12 @@ _RULES: tuple[tuple[re.Pattern[str], type[DownloadError] | None, str], ...] = tu
     for p, cls, msg in (
         (r"max[-_ ]?filesize|filesize-max|larger than|too large|exceeds? .*limit",
          FileTooLargeError, "The file is larger than this bot accepts."),
+        (r"Did not get any data blocks",
+         NoMediaFoundError, "The link gave an empty file, not media."),
+        (r"redirect error that would lead to an infinite loop|too many redirects|"
+         r"redirect loop detected|TooManyRedirects|"
+         r"Exceeded \d+ redirects",
+         NoMediaFoundError, "The link redirects in a loop and never reaches the media."),
         (r"does not pass filter \(duration",
          MediaTooLongError, "That is longer than this bot downloads."),
         (r"geo[- ]?restrict|available in your country|geo[- ]?block",
@@ -47,7 +53,7 @@ _RULES: tuple[tuple[re.Pattern[str], type[DownloadError] | None, str], ...] = tu
          r"HTTP Error 429|Too Many Requests|"
          r"timed? ?out|Connection (reset|refused|aborted)|Temporary failure in name resolution|"
          r"Remote end closed|IncompleteRead|ConnectionError|RemoteDisconnected|EOF occurred|"
-         r"incomplete|Read timed out|HttpError",
+         r"incomplete|Read timed out|HttpError|bytes read, \d+ more expected",
          NetworkError, "The site did not answer properly; try again in a moment."),
     )
 )  # fmt: skip
