@@ -134,6 +134,7 @@ class DownloadManager:
             else EgressGuard(allow=settings.allowlisted_endpoints())
         )
         self._guard_started = False
+        self.disk_wait_seconds = DISK_WAIT_SECONDS
 
     async def start(self) -> None:
         """Spawn and warm the worker processes (call once at start-up)."""
@@ -295,7 +296,7 @@ class DownloadManager:
         if budget is None:
             return
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + DISK_WAIT_SECONDS
+        deadline = loop.time() + self.disk_wait_seconds
         while await asyncio.to_thread(paths.directory_bytes, self.settings.requests_dir) >= budget:
             if loop.time() >= deadline:
                 raise DiskBudgetError(
