@@ -16,10 +16,13 @@ setup: system-deps
 	$(VENV)/bin/uv sync --frozen --python $(VENV)/bin/python
 	@$(VENV)/bin/bossctl --help >/dev/null && echo "setup ok: $(VENV)/bin/bossctl is ready"
 
-# ffmpeg/ffprobe are the only system tools the core needs; install them when missing.
+# System tools: ffmpeg/ffprobe (the core), redis-server and PostgreSQL (the distributed mode and
+# its tests start their own throwaway servers). Installed from apt only when missing.
 system-deps:
 	@pkgs=""; \
 	  command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || pkgs="$$pkgs ffmpeg"; \
+	  command -v redis-server >/dev/null || pkgs="$$pkgs redis-server"; \
+	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || pkgs="$$pkgs postgresql"; \
 	  $(PY) -c 'import ensurepip, venv' 2>/dev/null || pkgs="$$pkgs python3-venv"; \
 	  if [ -n "$$pkgs" ]; then \
 	    echo "installing:$$pkgs (apt)"; \
