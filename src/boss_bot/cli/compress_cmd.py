@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from boss_bot.cli.context import state
+from boss_bot.cli.output import emit_json
 from boss_bot.cli.sizes import parse_size
 
 DEFAULT_TARGET = "10MiB"
@@ -71,8 +70,7 @@ def compress(
     if as_json:
         payload = result.model_dump(mode="json")  # type: ignore[attr-defined]
         payload["ratio"] = result.ratio  # type: ignore[attr-defined]
-        json.dump(payload, sys.stdout)
-        sys.stdout.write("\n")
+        emit_json(payload)
         return
     from boss_bot.core.stats_text import human_bytes
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from boss_bot.cli.context import state
+from boss_bot.cli.output import emit_json
 
 config_app = typer.Typer(help="Show or validate the configuration.", no_args_is_help=True)
 
@@ -30,7 +30,7 @@ def show(
         shown = masked(value) if name in SECRET_FIELDS else ("" if value is None else str(value))
         rows.append({"name": name.upper(), "value": shown, "source": sources[name]})
     if as_json:
-        typer.echo(json.dumps(rows))
+        emit_json(rows)
         return
     width = max(len(r["name"]) for r in rows)
     for r in rows:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from boss_bot.cli.context import exit_code_for, state
+from boss_bot.cli.output import emit_json
 from boss_bot.core.errors import BossBotError
 
 if TYPE_CHECKING:
@@ -63,8 +62,7 @@ def download(
     )
     results, errors = asyncio.run(_download_all(settings, urls, output, options, as_json, target))
     if as_json:
-        json.dump([m.model_dump(mode="json") for m in results], sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        emit_json([m.model_dump(mode="json") for m in results], indent=2)
     else:
         for meta in results:
             for f in meta.files:

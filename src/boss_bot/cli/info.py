@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import re
-import sys
 from typing import Annotated
 
 import typer
 
 from boss_bot.cli.context import exit_code_for, state
+from boss_bot.cli.output import emit_json
 
 
 def _tool_version(exe: str) -> str:
@@ -46,7 +45,7 @@ def version_cmd(
     """Print the versions of boss-bot, discord.py, yt-dlp, gallery-dl and ffmpeg."""
     found = versions(state(ctx).settings().ffmpeg_path)
     if as_json:
-        typer.echo(json.dumps(found))
+        emit_json(found)
         return
     for name, ver in found.items():
         typer.echo(f"{name:12} {ver}")
@@ -72,7 +71,7 @@ def strategies_cmd(
         for s in STRATEGIES
     ]
     if as_json:
-        typer.echo(json.dumps(rows))
+        emit_json(rows)
         return
     from rich.console import Console
     from rich.markup import escape
@@ -110,7 +109,7 @@ def sites_cmd(
         "yt-dlp": [s for s in ytd if needle in s.lower()],
     }
     if as_json:
-        typer.echo(json.dumps(found))
+        emit_json(found)
         return
     for tool, names in found.items():
         typer.echo(f"{tool} ({len(names)}): {', '.join(names) if names else '-'}")
@@ -157,8 +156,7 @@ def check_url_cmd(
         "refused_because": refusal.user_message if refusal else None,
     }
     if as_json:
-        json.dump(report, sys.stdout)
-        sys.stdout.write("\n")
+        emit_json(report)
     else:
         for key, value in report.items():
             typer.echo(f"{key:16} {value}")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import shutil
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +10,7 @@ from typing import Annotated
 import typer
 
 from boss_bot.cli.context import state
+from boss_bot.cli.output import emit_json
 from boss_bot.cli.sizes import parse_age
 
 dedup_app = typer.Typer(help="Find duplicate and placeholder files.", no_args_is_help=True)
@@ -75,8 +74,7 @@ def cleanup(
         freed += size
         removed.append({"path": str(p), "bytes": size})
     if as_json:
-        json.dump({"dry_run": dry_run, "removed": removed, "freed_bytes": freed}, sys.stdout)
-        sys.stdout.write("\n")
+        emit_json({"dry_run": dry_run, "removed": removed, "freed_bytes": freed})
         return
     from boss_bot.core.stats_text import human_bytes
 
@@ -134,10 +132,12 @@ def dedup_scan(
     """List duplicate groups (by sha256) and placeholder files; change nothing."""
     groups, placeholders = _scan(ctx, directory)
     if as_json:
-        json.dump({"duplicates": [[str(p) for p in g] for g in groups],
-                   "placeholders": [{"path": str(p), "reason": r} for p, r in placeholders]},
-                  sys.stdout)  # fmt: skip
-        sys.stdout.write("\n")
+        emit_json(
+            {
+                "duplicates": [[str(p) for p in g] for g in groups],
+                "placeholders": [{"path": str(p), "reason": r} for p, r in placeholders],
+            }
+        )
         return
     for g in groups:
         typer.echo(f"keep {g[0]}")

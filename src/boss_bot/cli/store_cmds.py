@@ -7,8 +7,6 @@ store objects, and closes it. ``--json`` output is documented in docs/cli.md.
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -16,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from boss_bot.cli.context import state
+from boss_bot.cli.output import emit_json
 
 if TYPE_CHECKING:
     from boss_bot.core.store import Store
@@ -50,11 +49,6 @@ def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S") if ts else "-"
 
 
-def _emit(payload: Any) -> None:
-    json.dump(payload, sys.stdout, default=str)
-    sys.stdout.write("\n")
-
-
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Apply database migrations (the bot also does this on start)."""
@@ -83,7 +77,7 @@ def queue_list(
     """List jobs, newest first."""
     jobs = with_store(ctx, lambda s: s.queue.list(status=status, limit=limit))
     if as_json:
-        _emit([j.__dict__ for j in jobs])
+        emit_json([j.__dict__ for j in jobs])
         return
     if not jobs:
         typer.echo("no jobs")
@@ -137,7 +131,7 @@ def stats(
     """Download statistics: counts, timings, methods, bytes, compression, failures."""
     result = with_store(ctx, lambda s: s.metrics.stats(platform=platform, days=days))
     if as_json:
-        _emit(result.model_dump(mode="json"))
+        emit_json(result.model_dump(mode="json"))
         return
     from boss_bot.core.stats_text import stats_lines
 
@@ -154,7 +148,7 @@ def history(
     """What was posted where, newest first (the deduplication history)."""
     rows = with_store(ctx, lambda s: s.history.list(guild_id=guild, limit=limit))
     if as_json:
-        _emit(rows)
+        emit_json(rows)
         return
     if not rows:
         typer.echo("no history")

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from boss_bot.core import paths
+from boss_bot.core.coerce import opt_float, opt_int, opt_str
 from boss_bot.core.dedup import url_is_placeholder
 from boss_bot.core.egress import EgressGuard
 from boss_bot.core.errors import (
@@ -375,7 +376,7 @@ class DownloadManager:
                 self.settings, req.options, req.work, self._ytdlp_extra(req)
             ),
             "gallerydl_config": [[list(p), k, v] for p, k, v in self._gallerydl_entries(req)],
-            "gallerydl_config_file": _opt_path(self.settings.gallery_dl_config_file),
+            "gallerydl_config_file": opt_str(self.settings.gallery_dl_config_file),
         }
 
         def relay(msg: dict[str, Any]) -> None:
@@ -563,9 +564,9 @@ def _event(msg: Mapping[str, Any]) -> ProgressEvent:
     """A ProgressEvent from a worker/CLI progress dict (unknown keys ignored)."""
     return ProgressEvent(
         status=str(msg.get("status") or STATUS_DOWNLOADING),
-        downloaded_bytes=_opt_int(msg.get("downloaded_bytes")),
-        total_bytes=_opt_int(msg.get("total_bytes") or msg.get("total_bytes_estimate")),
-        speed=_opt_float(msg.get("speed")),
+        downloaded_bytes=opt_int(msg.get("downloaded_bytes")),
+        total_bytes=opt_int(msg.get("total_bytes") or msg.get("total_bytes_estimate")),
+        speed=opt_float(msg.get("speed")),
         filename=Path(str(msg["filename"])).name if msg.get("filename") else None,
     )
 
@@ -645,24 +646,6 @@ def _largest_file(work: Path) -> int:
 def _current_task_cancelling() -> bool:
     task = asyncio.current_task()
     return bool(task and task.cancelling())
-
-
-def _opt_int(v: Any) -> int | None:
-    try:
-        return int(v) if v is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _opt_float(v: Any) -> float | None:
-    try:
-        return float(v) if v is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _opt_path(p: Path | None) -> str | None:
-    return str(p) if p is not None else None
 
 
 __all__ = ["DownloadManager", "ProgressCallback", "resolve_tool"]

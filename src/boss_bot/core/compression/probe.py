@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from boss_bot.core.coerce import opt_float as _num
 from boss_bot.core.errors import CompressionError, ExternalToolError
 from boss_bot.core.process import run_tool
 from boss_bot.core.settings import BossSettings
@@ -58,14 +58,6 @@ class MediaInfo:
     duration: float | None
     video: VideoStream | None
     audio: AudioStream | None
-
-
-def _num(value: Any) -> float | None:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
 
 
 def _rate(text: str | None) -> float:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from boss_bot.core.coerce import opt_int, opt_str
 from boss_bot.core.models import DownloadMethod, DownloadOptions, MediaFile, MediaMetadata
 from boss_bot.core.settings import BossSettings
 
@@ -135,8 +136,8 @@ def metadata_from_records(
         url=url,
         id=str(ident) if ident is not None else None,
         title=str(title)[:300] if title is not None else None,
-        description=_opt_str(_first(kw, "content", "description", "selftext", "caption")),
-        author=_opt_str(_first(kw, "author", "user", "username", "owner", "uploader")),
+        description=opt_str(_first(kw, "content", "description", "selftext", "caption")),
+        author=opt_str(_first(kw, "author", "user", "username", "owner", "uploader")),
         files=[f for f, _ in records],
         platform_data={
             k: kw[k]
@@ -145,19 +146,8 @@ def metadata_from_records(
         },
         download_method=method,
         tool=TOOL,
-        like_count=_opt_int(_first(kw, "favorite_count", "likes", "score", "like_count")),
-        repost_count=_opt_int(_first(kw, "retweet_count", "reblogs", "crossposts")),
-        view_count=_opt_int(_first(kw, "view_count", "views")),
-        comment_count=_opt_int(_first(kw, "reply_count", "num_comments", "comments")),
+        like_count=opt_int(_first(kw, "favorite_count", "likes", "score", "like_count")),
+        repost_count=opt_int(_first(kw, "retweet_count", "reblogs", "crossposts")),
+        view_count=opt_int(_first(kw, "view_count", "views")),
+        comment_count=opt_int(_first(kw, "reply_count", "num_comments", "comments")),
     )
-
-
-def _opt_str(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _opt_int(value: Any) -> int | None:
-    try:
-        return None if value is None else int(value)
-    except (TypeError, ValueError):
-        return None

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from boss_bot.core.coerce import opt_float, opt_int, opt_str
 from boss_bot.core.models import DownloadMethod, DownloadOptions, MediaFile, MediaMetadata
 from boss_bot.core.settings import BossSettings
 
@@ -207,44 +208,26 @@ def metadata_from_info(
     duration = (
         sum(float(e.get("duration") or 0) for e in entries) or None
         if entries
-        else _num(info.get("duration"))
+        else opt_float(info.get("duration"))
     )
     height = first.get("height")
     return MediaMetadata(
         platform=platform,
         url=url,
-        id=_str(info.get("id")),
-        title=_str(info.get("title") or info.get("playlist_title")),
-        description=_str(info.get("description")),
-        author=_str(info.get("uploader") or info.get("channel") or first.get("uploader")),
+        id=opt_str(info.get("id")),
+        title=opt_str(info.get("title") or info.get("playlist_title")),
+        description=opt_str(info.get("description")),
+        author=opt_str(info.get("uploader") or info.get("channel") or first.get("uploader")),
         duration=duration,
         files=files,
-        thumbnail=_str(info.get("thumbnail") or first.get("thumbnail")),
+        thumbnail=opt_str(info.get("thumbnail") or first.get("thumbnail")),
         platform_data={k: info[k] for k in _KEEP_KEYS if info.get(k) is not None}
         | ({"entries": len(entries)} if entries else {}),
         download_method=method,
         tool=TOOL,
         quality=quality or (f"{height}p" if height else None),
-        like_count=_int(info.get("like_count")),
-        repost_count=_int(info.get("repost_count")),
-        view_count=_int(info.get("view_count")),
-        comment_count=_int(info.get("comment_count")),
+        like_count=opt_int(info.get("like_count")),
+        repost_count=opt_int(info.get("repost_count")),
+        view_count=opt_int(info.get("view_count")),
+        comment_count=opt_int(info.get("comment_count")),
     )
-
-
-def _str(value: Any) -> str | None:
-    return str(value) if value not in (None, "") else None
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _num(value: Any) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
