@@ -257,3 +257,16 @@ async def test_bad_input(
     assert not manager.settings.requests_dir.exists() or not list(
         manager.settings.requests_dir.iterdir()
     )
+
+
+@pytest.mark.parametrize("api", [True, False], ids=["api", "cli"])
+async def test_downloaded_files_are_private(
+    make_manager: MakeManager, media_server: MediaServer, api: bool
+) -> None:
+    import stat
+
+    for name in ("clip.mp4", "photo.jpg"):
+        meta = await make_manager(generic_use_api_client=api).download(media_server.url(name))
+        [f] = meta.files
+        assert stat.S_IMODE(f.path.stat().st_mode) == 0o600, name
+        assert stat.S_IMODE(f.path.parent.stat().st_mode) == 0o700
