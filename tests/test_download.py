@@ -270,3 +270,17 @@ async def test_downloaded_files_are_private(
         [f] = meta.files
         assert stat.S_IMODE(f.path.stat().st_mode) == 0o600, name
         assert stat.S_IMODE(f.path.parent.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("api", [True, False], ids=["api", "cli"])
+async def test_expand_playlist_lists_entries_without_downloading(
+    make_manager: MakeManager, media_server: MediaServer, api: bool
+) -> None:
+    manager = make_manager(generic_use_api_client=api)
+    before = len(media_server.requests)
+    entries = await manager.expand_playlist(media_server.url("page/multi.html"), max_items=2)
+    assert [e.url.rsplit("/", 1)[1] for e in entries] == ["clip.mp4", "c2.mp4"]
+    assert not [r for r in media_server.requests[before:] if r[1].endswith(".mp4")]
+    single = await manager.expand_playlist(media_server.url("clip.mp4"), max_items=5)
+    assert [e.url for e in single] == [media_server.url("clip.mp4")]
+    assert list(manager.settings.requests_dir.iterdir()) == []

@@ -105,6 +105,15 @@ def resolve_tool(strategy: Strategy, url: str) -> str:
 
 
 @dataclass(frozen=True)
+class PlaylistEntry:
+    """One item of a playlist, to be downloaded (and posted) on its own."""
+
+    url: str
+    title: str | None = None
+    id: str | None = None
+
+
+@dataclass(frozen=True)
 class _Request:
     """One download attempt's context, passed down the paths instead of six arguments."""
 
@@ -211,6 +220,62 @@ class DownloadManager:
                 )
             )
         return meta
+
+    async def expand_playlist(self, url: str, *, max_items: int) -> list[PlaylistEntry]:
+        """The first ``max_items`` entries of a playlist, without downloading them.
+
+        Lets callers download and post each video as it finishes instead of waiting for the
+        whole playlist. A URL that is not a playlist comes back as its single entry.
+        """
+        checked = await check_url(url, allow_private=self._private_allowed(url))
+        strategy = strategy_for(checked)
+        target = strategy.canonical_url(checked)
+        await self._start_guard()
+        work = paths.new_request_dir(self.settings.requests_dir, "expand")
+        tag = self.guard.new_job_tag() if self.guard is not None else None
+        req = _Request(strategy, target, work, DownloadOptions(playlist=True, max_items=max_items),
+                       None, self.guard.proxy_for(tag) if self.guard and tag else None)  # fmt: skip
+        params = ytdlp.api_params(self.settings, req.options, work, self._ytdlp_extra(req))
+        params.pop("match_filter", None)  # durations are checked per entry when downloaded
+        try:
+            async with asyncio.timeout(self.settings.download_timeout_seconds):
+                if self.settings.use_api_client(strategy.name):
+                    await self.start()
+                    reply = await self.pool.run(
+                        {"op": "expand", "url": target, "max_items": max_items,
+                         "ytdlp_params": params}  # type: ignore[typeddict-item]
+                    )  # fmt: skip
+                    if reply.get("type") != "done":
+                        raise _error_from_text(ytdlp.TOOL, str(reply.get("message") or ""), None)
+                    raw = reply.get("entries") or []
+                else:
+                    raw = await self._expand_cli(req, max_items)
+        except TimeoutError:
+            raise DownloadTimeoutError(
+                "playlist listing timed out", user_message="Listing the playlist took too long."
+            ) from None
+        finally:
+            paths.remove_tree(work)
+            if self.guard is not None and tag is not None:
+                self.guard.forget(tag)
+        entries = [PlaylistEntry(str(e["url"]), e.get("title"), e.get("id")) for e in raw]
+        return entries[:max_items] or [PlaylistEntry(target)]
+
+    async def _expand_cli(self, req: _Request, max_items: int) -> list[dict[str, Any]]:
+        listing = [*ytdlp.cli_args(self.settings, req.options, req.work, req.url)[:3],
+                   "--ignore-config", "--flat-playlist", "-J", "--playlist-end", str(max_items),
+                   *(["--proxy", req.proxy] if req.proxy else []), "--", req.url]  # fmt: skip
+        result = await self._run_cli(ytdlp.TOOL, listing, req.work, lambda _line: None)
+        info = json.loads(result.stdout or "{}")
+        return [
+            {
+                "url": e.get("url") or e.get("webpage_url"),
+                "title": e.get("title"),
+                "id": e.get("id"),
+            }
+            for e in info.get("entries") or []
+            if e and (e.get("url") or e.get("webpage_url"))
+        ]
 
     # -- attempts --------------------------------------------------------------------------
     async def _with_retries(self, req: _Request) -> MediaMetadata:

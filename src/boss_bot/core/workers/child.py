@@ -277,6 +277,31 @@ def _error(tool: str, message: str, tail: _LogTail) -> dict[str, Any]:
     return {"type": protocol.ERROR, "tool": tool, "code": code, "message": text, "log": []}
 
 
+def expand(req: dict[str, Any], proto: _Proto) -> None:
+    """List a playlist's entries without downloading them (``extract_flat``)."""
+    import yt_dlp
+
+    tail = _LogTail()
+    params = dict(req["ytdlp_params"])
+    params.update({"extract_flat": "in_playlist", "logger": _YtdlpLogger(tail)})
+    try:
+        with yt_dlp.YoutubeDL(params) as ydl:
+            info = ydl.sanitize_info(ydl.extract_info(req["url"], download=False)) or {}
+        entries = [
+            {
+                "url": e.get("url") or e.get("webpage_url"),
+                "title": e.get("title"),
+                "id": e.get("id"),
+            }
+            for e in info.get("entries") or []
+            if e and (e.get("url") or e.get("webpage_url"))
+        ]
+        proto.send({"type": protocol.DONE, "tool": "yt-dlp", "title": info.get("title"),
+                    "entries": entries[: req.get("max_items") or None]})  # fmt: skip
+    except Exception as exc:  # the tool's text goes back for the parent to classify
+        proto.send(_error("yt-dlp", f"{type(exc).__name__}: {exc}", tail))
+
+
 def main() -> None:
     _die_with_parent()
     # The protocol gets our original stdout; fd 1 becomes stderr so stray prints are harmless.
@@ -293,6 +318,8 @@ def main() -> None:
         req = json.loads(line)
         if req.get("op") == "download":
             handle(req, proto)
+        elif req.get("op") == "expand":
+            expand(req, proto)
 
 
 if __name__ == "__main__":
