@@ -187,14 +187,7 @@ class DownloadManager:
         On any failure nothing is left behind.
         """
         options = options or DownloadOptions()
-        checked = await check_url(url, allow_private=self._private_allowed(url))
-        strategy = strategy_for(checked)
-        target = strategy.canonical_url(checked)
-        if url_is_placeholder(target, self.settings.placeholder_url_patterns):
-            raise PlaceholderMediaError(
-                f"placeholder URL {target}", user_message="That link is a placeholder image."
-            )
-        await self._start_guard()
+        strategy, target = await self._intake(url)
         await self._wait_for_disk()
         if dest is not None:
             dest.mkdir(parents=True, exist_ok=True)
@@ -221,16 +214,25 @@ class DownloadManager:
             )
         return meta
 
+    async def _intake(self, url: str) -> tuple[Strategy, str]:
+        """Check the URL (SSRF, scheme, placeholders), pick its strategy, canonicalise it."""
+        checked = await check_url(url, allow_private=self._private_allowed(url))
+        strategy = strategy_for(checked)
+        target = strategy.canonical_url(checked)
+        if url_is_placeholder(target, self.settings.placeholder_url_patterns):
+            raise PlaceholderMediaError(
+                f"placeholder URL {target}", user_message="That link is a placeholder image."
+            )
+        await self._start_guard()
+        return strategy, target
+
     async def expand_playlist(self, url: str, *, max_items: int) -> list[PlaylistEntry]:
         """The first ``max_items`` entries of a playlist, without downloading them.
 
         Lets callers download and post each video as it finishes instead of waiting for the
         whole playlist. A URL that is not a playlist comes back as its single entry.
         """
-        checked = await check_url(url, allow_private=self._private_allowed(url))
-        strategy = strategy_for(checked)
-        target = strategy.canonical_url(checked)
-        await self._start_guard()
+        strategy, target = await self._intake(url)
         work = paths.new_request_dir(self.settings.requests_dir, "expand")
         tag = self.guard.new_job_tag() if self.guard is not None else None
         req = _Request(strategy, target, work, DownloadOptions(playlist=True, max_items=max_items),
