@@ -190,3 +190,6 @@ async def make_world(
 async def world(make_world: MakeWorld) -> AsyncIterator[World]:
     async with make_world() as w:
         yield w
+
+
+from tests.bot.pipeline_support import start_pipeline  # noqa: E402, F401  (fixture)

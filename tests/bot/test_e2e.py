@@ -108,7 +108,8 @@ async def test_lower_real_limit_is_learnt_and_the_upload_adapts(
     assert attachment.size <= 10 * MIB
     probe(attachment.path)
     assert "✅ Done" in status.content
-    assert world.bot.pipeline.limits.learnt(f"guild:{world.liar.id}") == 10 * MIB
+    # Learnt and persisted: the next job there (and the bot after a restart) fits to it at once.
+    assert await world.bot.store.limits.get(world.liar.id) == 10 * MIB
 
 
 async def test_download_only_keeps_the_file_in_the_archive(
@@ -118,8 +119,9 @@ async def test_download_only_keeps_the_file_in_the_archive(
     [status] = await world.final_status(world.tier0, msg_id)
     assert uploads(world, world.tier0) == []
     assert world.double.bot_messages(world.tier0.default_channel_id) == [status]
-    saved = world.settings.download_dir / "generic" / "photo.jpg"
+    saved = world.settings.download_dir / "generic" / "unknown" / "photo-photo.jpg"
     assert saved.read_bytes() == (media_dir / "photo.jpg").read_bytes()
+    assert saved.with_name("photo-photo.info.json").is_file()
     assert "Saved 1 file(s)" in status.content and str(saved.parent.resolve()) in status.content
     assert list(world.settings.requests_dir.iterdir()) == []
 
@@ -176,13 +178,13 @@ async def test_cancel_button_stops_the_job_and_its_processes(
         )
     )
     assert "Only the person who asked" in json.dumps(interaction.callbacks)
-    assert world.bot.pipeline.jobs()  # still running
+    assert await world.bot.pipeline.jobs()  # still running
 
     # ... the requester may.
     await world.double.click_button(status.id, button["custom_id"], world.alice.id)
     [final] = await world.final_status(world.tier0, msg_id)
     assert "🚫 Cancelled" in final.content
-    assert world.bot.pipeline.jobs() == []
+    assert await world.bot.pipeline.jobs() == []
     assert uploads(world, world.tier0) == []
 
     def tools_gone() -> bool:
@@ -231,7 +233,7 @@ async def test_failed_upload_keeps_the_files_and_says_where(
         msg_id = await world.say(guild, f"$download {bot_media.photo_url}")
         [status] = await world.final_status(guild, msg_id)
         assert "❌ Discord refused the upload (403" in status.content
-        kept = world.settings.download_dir / "generic" / "photo.jpg"
+        kept = world.settings.download_dir / "generic" / "unknown" / "photo-photo.jpg"
         assert kept.is_file()
         assert str(kept.parent.resolve()) in status.content
         assert uploads(world, guild) == []

@@ -1,5 +1,5 @@
-"""The pure pieces beside the cogs and the pipeline: rendering, throttling, registry, metrics,
-learnt limits, link parsing, access rules, clean-up selection."""
+"""The pure pieces beside the cogs and the pipeline: rendering, throttling, the job meter,
+learnt limits, media keys, archive names, link and stats arguments, access rules, clean-up."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ import pytest
 
 from boss_bot.bot.checks import download_refusal
 from boss_bot.bot.exts.admin._cleanup import remove_dirs, stale_request_dirs
-from boss_bot.bot.exts.downloads._links import split_links
-from boss_bot.bot.progress import EditThrottle, StatusMessage, human_bytes, render_stage
-from boss_bot.core.jobs import DownloadRecord, InMemoryJobRegistry, InMemoryMetrics, JobSpec
-from boss_bot.core.jobs.metrics import percentile
-from boss_bot.core.pipeline import LimitBook, Stage
+from boss_bot.bot.exts.downloads._links import parse_words, split_links
+from boss_bot.bot.exts.stats._render import parse_stats_args
+from boss_bot.bot.progress import EditThrottle, StatusMessage, header, human_bytes, render_stage
+from boss_bot.core.archive import archive_name, sidecar_for
+from boss_bot.core.jobs import JobMeter, JobRequest, media_key_for
+from boss_bot.core.jobs.limits import next_lower
+from boss_bot.core.models import DownloadOptions, MediaFile, MediaMetadata
+from boss_bot.core.pipeline import Stage
 
 MIB = 1024 * 1024
 
@@ -83,46 +86,95 @@ def test_render_stages() -> None:
     assert human_bytes(512) == "512 B"
 
 
-def test_registry_lifecycle_and_positions() -> None:
-    reg = InMemoryJobRegistry()
-    a, b, c = (reg.enqueue(JobSpec(url=f"https://x/{i}", owner_id=i % 2)) for i in range(3))
-    assert [reg.position(j.id) for j in (a, b, c)] == [1, 2, 3]
-    assert reg.claim(a.id) is not None and reg.position(a.id) is None
-    assert [reg.position(j.id) for j in (b, c)] == [1, 2]
-    assert reg.cancel(b.id, by=7).state.value == "cancelled"  # type: ignore[union-attr]
-    assert reg.claim(b.id) is None  # a cancelled job is never started
-    assert reg.position(c.id) == 1
-    reg.complete(a.id)
-    assert reg.complete(a.id).state.value == "done"  # first outcome wins
-    assert reg.cancel(a.id) is not None and reg.get(a.id).state.value == "done"  # type: ignore[union-attr]
-    assert [j.id for j in reg.list()] == [c.id]
-    assert [j.id for j in reg.list(owner_id=0, active=False)] == [a.id, c.id]
-    assert len({j.id for j in (a, b, c)}) == 3
+def test_job_meter_builds_the_metrics_row() -> None:
+    meter = JobMeter(platform="youtube", guild_id=5)
+    meter.method, meter.download_seconds, meter.bytes_downloaded = "api", 2.5, 1000
+    meter.compressed(1000, 250, 4.0)
+    meter.compressed(1000, 150, 2.0)
+    meter.uploaded(300, 0.5)
+    meter.uploaded(100, 0.25)
+    m = meter.metrics("job1", "success")
+    assert (m.compressed_files, m.compression_seconds, m.compression_ratio) == (2, 6.0, 0.2)
+    assert (m.upload_seconds, m.bytes_uploaded, m.outcome, m.guild_id) == (0.75, 400, "success", 5)
+    bare = JobMeter(platform="generic").metrics("job2", "network")
+    assert (bare.compression_ratio, bare.compression_seconds, bare.upload_seconds) == (
+        None, None, None,
+    )  # fmt: skip
 
 
-def test_metrics_summary() -> None:
-    metrics = InMemoryMetrics()
-    assert metrics.summary().count == 0 and metrics.summary().success_rate is None
-    for i in range(1, 21):
-        metrics.record(DownloadRecord("youtube", "api" if i % 2 else "cli", float(i), 1, "success"))
-    metrics.record(DownloadRecord("youtube", "", 99.0, 0, "network"))
-    s = metrics.summary("youtube")
-    assert (s.count, s.successes) == (21, 20)
-    assert s.median_seconds == 10.5 and s.p95_seconds == 19.0
-    assert s.by_method == {"api": 10, "cli": 10}
-    assert metrics.summary("twitter").count == 0
-    assert percentile([1.0], 95) == 1.0
+def test_learnt_limits_step_down_through_known_limits() -> None:
+    assert next_lower(26 * MIB, 50 * MIB) == 10 * MIB  # below the refused 26 MiB
+    assert next_lower(9 * MIB, 10 * MIB) == 9 * MIB * 4 // 5  # nothing known below: 80 %
+    assert next_lower(60 * MIB, 50 * MIB) == 10 * MIB  # below the current limit too
 
 
-def test_limit_book_steps_down_through_known_limits() -> None:
-    book = LimitBook()
-    assert book.effective("g", 50 * MIB) == 50 * MIB
-    assert book.lower("g", 26 * MIB, 50 * MIB) == 10 * MIB  # below the refused 26 MiB
-    assert book.effective("g", 50 * MIB) == 10 * MIB
-    assert book.effective("other", 50 * MIB) == 50 * MIB
-    assert book.lower("g", 9 * MIB, 10 * MIB) == 9 * MIB * 4 // 5  # nothing known below: 80 %
-    assert book.lower(None, 9 * MIB, 10 * MIB) < 9 * MIB  # DMs: not recorded
-    assert book.learnt("g") == 9 * MIB * 4 // 5
+def test_media_keys() -> None:
+    yt = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+    assert media_key_for(yt) == media_key_for("https://youtu.be/dQw4w9WgXcQ")
+    assert media_key_for(yt).startswith("youtube:")
+    assert media_key_for(yt, DownloadOptions(audio_only=True)) == media_key_for(yt) + "|audio"
+    assert media_key_for(yt, DownloadOptions(quality="360p")) == media_key_for(yt)
+    # No id known: the normalised URL (case of the host, default port, fragment don't matter).
+    assert media_key_for("HTTP://Example.COM:80/a.jpg#x") == media_key_for(
+        "http://example.com/a.jpg"
+    )
+
+
+def test_job_request_survives_the_database() -> None:
+    from boss_bot.core.store.queue import Job
+
+    req = JobRequest(url="https://youtu.be/dQw4w9WgXcQ", user_id=3, kind="yt-playlist",
+                     guild_id=4, channel_id=5, message_id=6, force=True,
+                     options=DownloadOptions(quality="360p", playlist=True, max_items=3),
+                     one_file_per_message=True)  # fmt: skip
+    spec = req.to_spec()
+    assert spec.platform == "youtube" and spec.media_key == req.media_key
+    row = {name: None for name in Job.__dataclass_fields__}
+    row.update(spec.__dict__)
+    del row["media_key"]
+    job = Job(**{**row, "id": "x", "media_key": spec.media_key})  # type: ignore[arg-type]
+    assert JobRequest.from_job(job) == req
+
+
+def test_archive_names() -> None:
+    meta = MediaMetadata(platform="twitter", url="https://x.com/a/status/1", id="123",
+                         title="A/title: with *stuff*?", author="../someone")  # fmt: skip
+    one = MediaFile(filename="x.MP4", path=Path("/w/x.MP4"), file_type="video",
+                    mime_type="video/mp4", size_bytes=1)  # fmt: skip
+    rel = archive_name(meta, one, 1, 1)
+    assert rel.parts[:2] == ("twitter", "_someone")  # no way out of the archive
+    assert rel.name == "A_title_ with _stuff__-123.mp4"
+    assert archive_name(meta, one, 2, 3).name == "A_title_ with _stuff__-123-02.mp4"
+    anon = MediaMetadata(platform="generic", url="http://h/p.jpg")
+    pic = MediaFile(filename="p.jpg", path=Path("/w/p.jpg"), file_type="image",
+                    mime_type="image/jpeg", size_bytes=1)  # fmt: skip
+    assert archive_name(anon, pic, 1, 1) == Path("generic/unknown/p.jpg")
+    assert sidecar_for(Path("/a/b/c-1.mp4")) == Path("/a/b/c-1.info.json")
+
+
+def test_header_keeps_a_note() -> None:
+    assert header("j", "https://x") == "Job `j` · <https://x>"
+    assert header("j", "https://x", "🔁 Resumed after a restart.").endswith(
+        "\n🔁 Resumed after a restart."
+    )
+
+
+def test_stats_arguments() -> None:
+    assert parse_stats_args(None, None) == (None, 7.0)
+    assert parse_stats_args("youtube", "30") == ("youtube", 30.0)
+    assert parse_stats_args("days=3", None) == (None, 3.0)
+    assert parse_stats_args("14d", "twitter") == ("twitter", 14.0)
+    assert parse_stats_args("all", "days=1") == (None, 1.0)
+    with pytest.raises(ValueError, match="Unknown platform"):
+        parse_stats_args("myspace", None)
+
+
+def test_force_flags() -> None:
+    assert parse_words(["a", "force=True"], upload=True, force=False) == (["a"], True, True)
+    assert parse_words(["a", "--force", "upload=no"], upload=True, force=False) == (
+        ["a"], False, True,
+    )  # fmt: skip
+    assert parse_words(["a", "force=false"], upload=True, force=True) == (["a"], True, False)
 
 
 def test_split_links() -> None:

@@ -2,12 +2,15 @@
 
 ::
 
-    BossBot ──setup_hook──► DownloadManager.start() (warm workers) + Pipeline
-       │                    load EXTENSIONS (one package per area)
+    BossBot ──setup_hook──► open_store (migrations) + DownloadManager.start() (warm workers)
+       │                    Pipeline(store) ; load EXTENSIONS (one package per area)
+       │                    Pipeline.start(): recover jobs of the last run, start scheduling
        ▼
     exts/<area>/_cog.py ──parse──► core.pipeline.Pipeline.submit(JobRequest, DiscordUploader)
+                                        │ persisted job ─► claimed in fair order
                                         │ stages ──► bot.progress.StatusMessage (throttled edits)
                                         ▼ batches ──► bot.delivery.DiscordUploader.send
+    delivery.adopt_job: jobs resumed after a restart / retried (the pipeline's JobHost)
     errors.py: the one handler for every command error
 
 Settings are built once by the entry point and passed in. When ``DISCORD_API_BASE_URL`` /
@@ -18,8 +21,9 @@ double, a proxy): discord.py reads ``Route.BASE`` for every request and connects
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 import yarl
@@ -27,8 +31,13 @@ from discord.ext import commands
 
 from boss_bot.bot import errors
 from boss_bot.core.manager import DownloadManager
-from boss_bot.core.pipeline import Pipeline
+from boss_bot.core.pipeline import AdoptReason, Attachment, Pipeline
 from boss_bot.core.settings import BossSettings
+from boss_bot.core.store import Store, open_store
+
+if TYPE_CHECKING:
+    from boss_bot.bot.delivery import JobStatus
+    from boss_bot.core.jobs import Job, JobRequest
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +45,7 @@ EXTENSIONS = (
     "boss_bot.bot.exts.downloads",
     "boss_bot.bot.exts.youtube",
     "boss_bot.bot.exts.jobs",
+    "boss_bot.bot.exts.stats",
     "boss_bot.bot.exts.admin",
     "boss_bot.bot.exts.help",
 )
@@ -60,15 +70,24 @@ def apply_endpoints(settings: BossSettings) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
+#: How long a shutdown waits for the last status edits of interrupted jobs.
+_STATUS_FLUSH_SECONDS = 5.0
+
+
 class BossBot(commands.Bot):
     """The bot. ``manager`` may be given (tests share a warm pool): the caller then starts and
-    closes it. Otherwise the bot creates it, warms it in ``setup_hook`` and closes it."""
+    closes it. Otherwise the bot creates it, warms it in ``setup_hook`` and closes it. The same
+    goes for ``store``: by default the bot opens it (applying migrations) in ``setup_hook``."""
+
+    pipeline: Pipeline
+    store: Store
 
     def __init__(
         self,
         settings: BossSettings,
         *,
         manager: DownloadManager | None = None,
+        store: Store | None = None,
         extensions: tuple[str, ...] = EXTENSIONS,
         **options: Any,
     ) -> None:
@@ -79,8 +98,13 @@ class BossBot(commands.Bot):
         self.settings = settings
         self._owns_manager = manager is None
         self.manager = manager or DownloadManager(settings)
-        self.pipeline = Pipeline(settings, self.manager)
+        self._owns_store = store is None
+        if store is not None:
+            self.store = store
         self.extension_names = extensions
+        #: Status messages of jobs in flight (a shutdown lets their last edit go out).
+        self.statuses: set[JobStatus] = set()
+        self._background: set[asyncio.Task[Any]] = set()
         #: Users who count as admins everywhere (the application's owner(s)); filled at login.
         self.admin_ids: set[int] = set()
         self._closing_started = False
@@ -91,11 +115,28 @@ class BossBot(commands.Bot):
         await super().login(token)
 
     async def setup_hook(self) -> None:
+        if self._owns_store:
+            self.store = await open_store(self.settings)  # migrations applied on start
+        self.pipeline = Pipeline(self.settings, self.manager, self.store, host=self)
         if self._owns_manager:
             await self.manager.start()
         for name in self.extension_names:
             await self.load_extension(name)
         await self._load_owners()
+        resumed = await self.pipeline.start()
+        if resumed:
+            log.info("resuming %d job(s) interrupted by the last stop", len(resumed))
+
+    async def adopt(self, job: Job, request: JobRequest, reason: AdoptReason) -> Attachment | None:
+        """The pipeline's JobHost: see :func:`boss_bot.bot.delivery.adopt_job`."""
+        from boss_bot.bot.delivery import adopt_job
+
+        return await adopt_job(self, job, request, reason)
+
+    def track(self, task: asyncio.Task[Any]) -> None:
+        """Keep a reference to a background task until it ends (asyncio only holds weak ones)."""
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _load_owners(self) -> None:
         try:
@@ -116,12 +157,24 @@ class BossBot(commands.Bot):
         log.info("connected as %s to %d guild(s)", self.user, len(self.guilds))
 
     async def close(self) -> None:
-        """Cancel jobs (their files are cleaned up), stop our workers, then disconnect."""
+        """Stop jobs (their files are cleaned up; they stay in the database and resume on the
+        next start), let their status messages say so, stop our workers, then disconnect."""
         if not self._closing_started:
             self._closing_started = True
-            await self.pipeline.close()
+            pipeline = getattr(self, "pipeline", None)
+            if pipeline is not None:
+                await pipeline.close()
+                waiting = [s.done.wait() for s in list(self.statuses)]
+                if waiting:
+                    await asyncio.wait(
+                        [asyncio.ensure_future(w) for w in waiting], timeout=_STATUS_FLUSH_SECONDS
+                    )
+            for task in list(self._background):
+                task.cancel()
             if self._owns_manager:
                 await self.manager.close()
+            if self._owns_store and getattr(self, "store", None) is not None:
+                await self.store.close()
         await super().close()
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:

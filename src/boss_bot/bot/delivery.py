@@ -1,33 +1,42 @@
-"""The bot's half of a request: the uploader the pipeline calls, and the status message loop.
+"""The bot's half of a request: the uploader the pipeline calls, and the status message.
 
-``run_request`` is what every download command ends in: submit the job to the core pipeline,
-post a status message with a Cancel button, feed it the job's stages (throttled), and finish
-it with the summary. :class:`DiscordUploader` posts one planned batch, streaming the files
-from disk, and turns Discord's 413 / 40005 into the core's :class:`UploadTooLargeError`.
+Every download command ends in :func:`run_links`: each link is submitted to the core pipeline
+(which persists it as a job, or answers "already posted here" with the earlier post's link, or
+refuses it over a quota), gets a status message with a Cancel button that follows the job's
+stages (throttled), and ends with the summary. :class:`DiscordUploader` posts one planned batch,
+streaming the files from disk, and turns Discord's 413 / 40005 into the core's
+:class:`~boss_bot.core.errors.UploadTooLargeError`.
+
+Jobs the pipeline holds without a command behind them (resumed after a restart, retried from
+Discord or ``bossctl``) come through :func:`adopt_job`: the old status message is edited (or a
+new one posted) to say so, and the job's files go to the channel it was asked in.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
 
 from boss_bot.bot.errors import user_message_for
 from boss_bot.bot.progress import StatusMessage, header, render_result, render_stage
-from boss_bot.bot.views import CancelView
-from boss_bot.core.errors import BossBotError
-from boss_bot.core.jobs import JobSpec
+from boss_bot.bot.views import CancelView, is_admin
+from boss_bot.core.errors import BossBotError, RefusedError, UploadError, UploadTooLargeError
+from boss_bot.core.jobs import Job, JobRequest
 from boss_bot.core.models import DownloadOptions
 from boss_bot.core.pipeline import (
-    JobRequest,
+    AdoptReason,
+    AlreadyPosted,
+    Attachment,
     JobResult,
+    Posted,
     Stage,
     UploadBatch,
-    UploadError,
-    UploadTooLargeError,
 )
 from boss_bot.core.upload.limits import (
     DM_FILE_LIMIT,
@@ -41,6 +50,16 @@ if TYPE_CHECKING:
     from boss_bot.bot.client import BossBot
 
 log = logging.getLogger(__name__)
+
+#: How long an adopted job waits for the gateway before giving up on its channel.
+READY_TIMEOUT = 60.0
+ADOPT_NOTES: dict[str, str] = {
+    "resumed": "🔁 Resumed after a restart.",
+    "restart": "🔁 Still queued after a restart.",
+    "retry": "🔁 Retried.",
+}
+
+SendFn = Callable[..., Awaitable[Any]]
 
 
 def file_limit_for(ctx: commands.Context[BossBot]) -> int:
@@ -67,19 +86,23 @@ def caption(batch: UploadBatch) -> str:
 
 
 class DiscordUploader:
-    """Posts batches where the command was used (for slash commands: as follow-ups)."""
+    """Posts batches with ``send`` (``ctx.send``: for slash commands, follow-ups; or a
+    channel's ``send`` for jobs adopted after a restart)."""
 
-    def __init__(self, ctx: commands.Context[BossBot]) -> None:
-        self.ctx = ctx
-        self.file_limit = file_limit_for(ctx)
-        self.limit_key = f"guild:{ctx.guild.id}" if ctx.guild is not None else None
+    def __init__(self, send: SendFn, file_limit: int) -> None:
+        self._send = send
+        self.file_limit = file_limit
 
-    async def send(self, batch: UploadBatch) -> None:
+    @classmethod
+    def for_context(cls, ctx: commands.Context[BossBot]) -> DiscordUploader:
+        return cls(ctx.send, file_limit_for(ctx))
+
+    async def send(self, batch: UploadBatch) -> Posted | None:
         # discord.File with a path opens the file and streams it into the request; nothing is
         # read into memory here, and discord.py closes the files after the send.
         files = [discord.File(f.path, filename=f.name) for f in batch.files]
         try:
-            await self.ctx.send(
+            message = await self._send(
                 caption(batch), files=files, allowed_mentions=discord.AllowedMentions.none()
             )
         except discord.HTTPException as exc:
@@ -96,57 +119,190 @@ class DiscordUploader:
         finally:
             for f in files:
                 f.close()
+        if message is None:
+            return None
+        return Posted(message.id, message.jump_url)
 
 
-async def run_request(
-    bot: BossBot, ctx: commands.Context[BossBot], request: JobRequest
-) -> JobResult:
-    """Run one job with a live status message; returns its result (never raises for it)."""
-    status = StatusMessage()
-    head = header("…", request.spec.url)
+class JobStatus:
+    """One job's status message: stages shown through throttled edits, then the summary.
 
-    def on_stage(stage: Stage) -> None:
+    Registered with the bot while it lives, so a shutdown can let the last edits go out.
+    """
+
+    def __init__(self, bot: BossBot, job: Job | None, url: str, requester_id: int,
+                 *, note: str | None = None) -> None:  # fmt: skip
+        self.bot = bot
+        self.url = url
+        self.requester_id = requester_id
+        self.note = note
+        self.job_id = job.id if job is not None else "…"
+        self.message = StatusMessage()
+        self.done = asyncio.Event()
+        self.view: CancelView | None = None
+
+    def bind(self, job_id: str) -> None:
+        self.job_id = job_id
+        self.view = CancelView(
+            job_id,
+            self.requester_id,
+            lambda jid, uid: self.bot.pipeline.cancel(jid, by=uid),
+            owner_ids=self.bot.admin_ids,
+        )
+        self.bot.statuses.add(self)
+
+    def text(self, line: str) -> str:
+        return f"{header(self.job_id, self.url, self.note)}\n{line}"
+
+    def on_stage(self, stage: Stage) -> None:
         if stage.name in ("queued", "downloading", "compressing", "uploading"):
-            status.update(f"{head}\n{render_stage(stage)}")
+            self.message.update(self.text(render_stage(stage)))
 
-    uploader = DiscordUploader(ctx) if request.upload else None
-    job = bot.pipeline.submit(request, uploader=uploader, on_stage=on_stage)
-    head = header(job.id, request.spec.url)
-    view = CancelView(
-        job.id,
-        ctx.author.id,
-        lambda job_id, user_id: bot.pipeline.cancel(job_id, by=user_id),
-        owner_ids=bot.admin_ids,
+    def attach(self, message: discord.Message | discord.WebhookMessage, shown: str) -> None:
+        async def edit(text: str, **kwargs: object) -> None:
+            await message.edit(content=text, **kwargs)  # type: ignore[arg-type]
+
+        self.message.attach(edit, shown)
+
+    async def finish(self, result: JobResult) -> None:
+        try:
+            if self.view is not None:
+                self.view.stop()
+            error_text = None
+            if result.error is not None:
+                error_text = user_message_for(result.error) or "The job failed."
+                log.info("job %s failed: %s (%s)", self.job_id, result.error.code, result.error)
+            try:
+                await self.message.finish(
+                    self.text(render_result(result, error_text=error_text)), view=None
+                )
+            except discord.HTTPException:
+                log.warning("job %s: could not post the final status", self.job_id, exc_info=True)
+        finally:
+            self.done.set()
+            self.bot.statuses.discard(self)
+
+    async def follow(self) -> JobResult | None:
+        """Wait for the job's result and show it (never raises)."""
+        try:
+            result = await self.bot.pipeline.wait(self.job_id)
+        except Exception:
+            log.exception("job %s: no result", self.job_id)
+            self.done.set()
+            self.bot.statuses.discard(self)
+            return None
+        await self.finish(result)
+        return result
+
+
+def already_posted_text(prior: AlreadyPosted, url: str, prefix: str) -> str:
+    when = f"<t:{int(prior.posted_at)}:R>"
+    where = prior.jump_url or f"(job `{prior.job_id}`)"
+    return (
+        f"Already posted here {when}: {where}\n"
+        f"Use `{prefix}download <{url}> force=True` to post it again."
     )
-    position = bot.pipeline.registry.position(job.id)
-    first = f"{head}\n{render_stage(Stage('queued', job.id, position=position))}"
+
+
+async def start_request(
+    bot: BossBot, ctx: commands.Context[BossBot], request: JobRequest, *, admin: bool
+) -> JobStatus | None:
+    """Submit one request and post its status message. None when answered from history.
+
+    Raises :class:`~boss_bot.core.errors.RefusedError` (quota, full queue) for the caller to
+    collect into one reply.
+    """
+    status = JobStatus(bot, None, request.url, ctx.author.id)
+    uploader = DiscordUploader.for_context(ctx) if request.upload else None
+    submitted = await bot.pipeline.submit(
+        request, attachment=Attachment(uploader, status.on_stage), admin=admin
+    )
+    if isinstance(submitted, AlreadyPosted):
+        await _say(ctx, already_posted_text(submitted, request.url, bot.settings.command_prefix))
+        return None
+    status.bind(submitted.id)
+    position = await bot.pipeline.position(submitted.id)
+    first = status.text(render_stage(Stage("queued", submitted.id, position=position)))
     message: discord.Message | None = None
     try:
         if ctx.interaction is None:
-            message = await ctx.reply(first, view=view, mention_author=False)
+            message = await ctx.reply(first, view=status.view, mention_author=False)
         else:
-            message = await ctx.send(first, view=view)
+            message = await ctx.send(first, view=status.view)
     except discord.HTTPException:
-        log.warning("job %s: could not post the status message", job.id, exc_info=True)
+        log.warning("job %s: could not post the status message", submitted.id, exc_info=True)
     if message is not None:
-        target = message
+        status.attach(message, first)
+        with contextlib.suppress(Exception):
+            await bot.pipeline.note_status_message(submitted.id, message.id)
+    return status
 
-        async def edit(text: str, **kwargs: object) -> None:
-            await target.edit(content=text, **kwargs)  # type: ignore[arg-type]
 
-        status.attach(edit, first)
-    result = await bot.pipeline.wait(job.id)
-    view.stop()
-    error_text = None
-    if result.error is not None:
-        error_text = user_message_for(result.error) or "The job failed."
-        log.info("job %s failed: %s (%s)", job.id, result.error.code, result.error)
-    final = f"{head}\n{render_result(result, error_text=error_text)}"
+async def adopt_job(
+    bot: BossBot, job: Job, request: JobRequest, reason: AdoptReason
+) -> Attachment | None:
+    """The pipeline's :class:`~boss_bot.core.pipeline.JobHost` hook: a job without a command
+    behind it is about to run. Tell its channel, and post its files there."""
     try:
-        await status.finish(final, view=None)
+        await asyncio.wait_for(bot.wait_until_ready(), READY_TIMEOUT)
+    except TimeoutError:
+        log.warning("job %s: not connected after %.0f s; cannot post", job.id, READY_TIMEOUT)
+        return None
+    channel = await _channel(bot, job.channel_id)
+    if channel is None:
+        log.warning("job %s: channel %s is gone", job.id, job.channel_id)
+        return None
+    key = "resumed" if reason == "restart" and job.resumed else reason
+    status = JobStatus(bot, job, job.url, job.user_id, note=ADOPT_NOTES.get(key))
+    status.bind(job.id)
+    position = await bot.pipeline.position(job.id)
+    text = status.text(render_stage(Stage("queued", job.id, position=position)))
+    message: Any = None
+    if job.status_message_id is not None:
+        try:  # the old status message, so the channel is not left with a stale one
+            message = await channel.get_partial_message(job.status_message_id).edit(
+                content=text, view=status.view
+            )
+        except discord.HTTPException:
+            message = None
+    if message is None:
+        try:
+            ref = (
+                channel.get_partial_message(job.message_id).to_reference(fail_if_not_exists=False)
+                if job.message_id is not None
+                else None
+            )
+            message = await channel.send(
+                text,
+                view=status.view,
+                reference=ref,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        except discord.HTTPException:
+            log.warning("job %s: could not post its status", job.id, exc_info=True)
+    if message is not None:
+        status.attach(message, text)
+        with contextlib.suppress(Exception):
+            await bot.pipeline.note_status_message(job.id, message.id)
+    bot.track(asyncio.create_task(status.follow(), name=f"status-{job.id}"))
+    uploader = None
+    if request.upload:
+        guild = getattr(channel, "guild", None)
+        limit = guild.filesize_limit if guild is not None else DM_FILE_LIMIT
+        uploader = DiscordUploader(channel.send, limit)
+    return Attachment(uploader, status.on_stage)
+
+
+async def _channel(bot: BossBot, channel_id: int | None) -> Any:
+    if channel_id is None:
+        return None
+    channel = bot.get_channel(channel_id)
+    if channel is not None:
+        return channel
+    try:
+        return await bot.fetch_channel(channel_id)
     except discord.HTTPException:
-        log.warning("job %s: could not post the final status", job.id, exc_info=True)
-    return result
+        return None
 
 
 async def run_links(
@@ -158,6 +314,7 @@ async def run_links(
     upload: bool = True,
     options: DownloadOptions | None = None,
     one_file_per_message: bool = False,
+    force: bool = False,
     max_links: int = 5,
 ) -> list[JobResult]:
     """Check each link, reply once for those refused, and run the rest as separate jobs."""
@@ -179,22 +336,36 @@ async def run_links(
         refused.append(f"Only the first {max_links} links were taken.")
     if refused:
         await _say(ctx, "\n".join(refused))
-    requests = [
-        JobRequest(
-            spec=JobSpec(
-                url=url,
-                owner_id=ctx.author.id,
-                kind=kind,
-                channel_id=ctx.channel.id,
-                guild_id=ctx.guild.id if ctx.guild is not None else None,
-            ),
+    admin = ctx.author.id in bot.admin_ids or is_admin(
+        ctx.author, owner_ids=frozenset(bot.admin_ids)
+    )
+    statuses: list[JobStatus] = []
+    refusals: list[str] = []
+    for url in accepted:  # one at a time, so the quota counts each job in order
+        request = JobRequest(
+            url=url,
+            user_id=ctx.author.id,
+            kind=kind,
+            guild_id=ctx.guild.id if ctx.guild is not None else None,
+            channel_id=ctx.channel.id,
+            message_id=ctx.message.id if ctx.interaction is None else None,
             options=options or DownloadOptions(),
             upload=upload,
             one_file_per_message=one_file_per_message,
+            force=force,
         )
-        for url in accepted
-    ]
-    return list(await asyncio.gather(*(run_request(bot, ctx, r) for r in requests)))
+        try:
+            status = await start_request(bot, ctx, request, admin=admin)
+        except RefusedError as exc:
+            refusals.append(exc.user_message if len(accepted) == 1
+                            else f"`{_short(url)}`: {exc.user_message}")  # fmt: skip
+            continue
+        if status is not None:
+            statuses.append(status)
+    if refusals:
+        await _say(ctx, "\n".join(refusals))
+    results = await asyncio.gather(*(s.follow() for s in statuses))
+    return [r for r in results if r is not None]
 
 
 async def _say(ctx: commands.Context[BossBot], text: str) -> None:

@@ -50,9 +50,12 @@ def human_seconds(seconds: float) -> str:
     return f"{minutes} min {secs:02d} s"
 
 
-def header(job_id: str, url: str) -> str:
+def header(job_id: str, url: str, note: str | None = None) -> str:
+    """The status message's first line(s); ``note`` (e.g. "resumed after a restart") stays
+    visible through every later edit, the summary included."""
     # <url> suppresses Discord's link preview, which would otherwise resize the message.
-    return f"Job `{job_id}` · <{url}>"
+    line = f"Job `{job_id}` · <{url}>"
+    return f"{line}\n{note}" if note else line
 
 
 def render_stage(stage: Stage) -> str:
@@ -85,6 +88,8 @@ def render_stage(stage: Stage) -> str:
 def render_result(result: JobResult, *, error_text: str | None = None) -> str:
     """The final status: a summary on success, the reason otherwise."""
     took = human_seconds(result.seconds)
+    if result.outcome == "interrupted":
+        return "⏸️ Interrupted: the bot is restarting. This job runs again when it is back."
     if result.outcome == "cancelled":
         return f"🚫 Cancelled after {took}. Nothing was kept."
     if result.outcome == "failed":
@@ -98,9 +103,15 @@ def render_result(result: JobResult, *, error_text: str | None = None) -> str:
         names = ", ".join(f"`{p.name}` ({human_bytes(p.stat().st_size)})"
                           for p in result.saved_files[:10] if p.exists())  # fmt: skip
         more = f" and {len(result.saved_files) - 10} more" if len(result.saved_files) > 10 else ""
+        dupes = (
+            f"\n{result.duplicates} of them already in the archive (same content): not stored "
+            "twice."
+            if result.duplicates
+            else ""
+        )
         return (
             f"✅ Saved {len(result.saved_files)} file(s) in {took}: {names}{more}\n"
-            f"Where: `{result.saved_to}`"
+            f"Where: `{result.saved_to}`{dupes}"
         )
     lines = [f"✅ Done in {took}: {result.posted} file(s) in {result.messages} message(s)."]
     for report in result.files[:10]:

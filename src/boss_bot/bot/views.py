@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import discord
 
@@ -23,15 +23,17 @@ def is_admin(user: discord.abc.User, *, owner_ids: set[int] | frozenset[int] = f
 class CancelView(discord.ui.View):
     """One Cancel button. Only the requester or an admin may press it; others are told so.
 
-    ``cancel(job_id, user_id)`` does the cancelling. The button does not edit the message
-    itself: the status message's owner makes the final edit, so edits stay throttled.
+    ``cancel(job_id, user_id)`` does the cancelling (through the pipeline, which records it in
+    the database). The button does not edit the message itself: the status message's owner
+    makes the final edit, so edits stay throttled. The custom id carries the job id, so the
+    view re-attached to a status message after a restart answers the same button.
     """
 
     def __init__(
         self,
         job_id: str,
         requester_id: int,
-        cancel: Callable[[str, int], object],
+        cancel: Callable[[str, int], Awaitable[object]],
         *,
         owner_ids: set[int] | frozenset[int] = frozenset(),
     ) -> None:
@@ -58,7 +60,8 @@ class CancelView(discord.ui.View):
         self, interaction: discord.Interaction, button: discord.ui.Button[CancelView]
     ) -> None:
         log.info("job %s: cancel pressed by %s", self.job_id, interaction.user.id)
-        self._cancel(self.job_id, interaction.user.id)
         button.disabled = True
-        # Acknowledge without editing: the job's own final edit replaces the message.
+        # Acknowledge first (Discord wants an answer within 3 s), without editing: the job's
+        # own final edit replaces the message.
         await interaction.response.defer()
+        await self._cancel(self.job_id, interaction.user.id)

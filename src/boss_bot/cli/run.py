@@ -27,9 +27,11 @@ def run(ctx: typer.Context) -> None:
     import discord
 
     from boss_bot.bot.client import BossBot
+    from boss_bot.core.logs import configure_logging
 
+    # LOG_FORMAT (json/text), job fields on every line, secrets redacted; --debug: DEBUG.
+    configure_logging(settings, level=logging.DEBUG if state(ctx).debug else None)
     if not state(ctx).debug:
-        logging.getLogger().setLevel(settings.log_level)
         logging.getLogger("discord").setLevel(logging.WARNING)
     # boss-bot has no voice features; don't warn that voice libraries are missing.
     discord.VoiceClient.warn_nacl = False

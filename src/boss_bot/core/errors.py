@@ -28,6 +28,8 @@ shows a traceback for one of these.
     │   └── WorkerCrashedError        worker_crashed        a download worker process died (retryable)
     ├── CompressionError              compression_failed    media cannot be made to fit the budget
     ├── FileOverUploadLimitError      over_upload_limit     a file reached the batch planner over the limit (a bug)
+    ├── UploadError                   upload_failed         posting a batch failed (permissions, channel gone, Discord down)
+    │   └── UploadTooLargeError       upload_too_large      the destination refused a batch as too large (413 / 40005)
     └── RefusedError                  refused               policy says no (retry_after_seconds when it passes)
         ├── QueueFullError            queue_full            MAX_QUEUE_SIZE / MAX_QUEUED_PER_USER reached
         ├── QuotaExceededError        quota                 USER_RATE_LIMIT or GUILD_DAILY_QUOTA_MB used up
@@ -231,6 +233,25 @@ class FileOverUploadLimitError(BossBotError, ValueError):
         )
 
 
+class UploadError(BossBotError):
+    """Posting a batch failed for a reason other than its size (permissions, Discord down).
+
+    Raised by the edge's uploader (the bot turns discord.py's HTTP errors into these) so the
+    pipeline can keep the downloaded files in the archive without knowing about Discord.
+    """
+
+    code = "upload_failed"
+
+
+class UploadTooLargeError(UploadError):
+    """The destination refused a batch as too large (HTTP 413 / JSON code 40005).
+
+    The pipeline learns a lower per-file limit from it, refits the files and retries once.
+    """
+
+    code = "upload_too_large"
+
+
 class RefusedError(BossBotError):
     """Policy refuses the request. ``retry_after_seconds`` says when asking again may work."""
 
@@ -296,6 +317,8 @@ ERRORS_BY_CODE: dict[str, type[BossBotError]] = {
         WorkerCrashedError,
         CompressionError,
         FileOverUploadLimitError,
+        UploadError,
+        UploadTooLargeError,
         RefusedError,
         QueueFullError,
         QuotaExceededError,

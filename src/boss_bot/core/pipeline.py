@@ -2,28 +2,33 @@
 
 ::
 
-    submit ─► queued(position) ─► downloading(bytes/total/speed) ─► compressing(percent)
-           ─► uploading(batch i of n) ─► done            (or failed / cancelled at any point)
+    submit ─► (already posted here? → AlreadyPosted)  ─► quota ─► persisted job (queued)
+           ─► claimed in fair order ─► downloading ─► compressing ─► uploading ─► succeeded
+                                                          (or failed / cancelled at any point)
 
-* **Queue.** At most ``MAX_CONCURRENT_DOWNLOADS`` jobs download at once; the others wait in
-  FIFO order and hear their position whenever it changes. Compression has its own slots and
-  uploads need none, so a slow upload never holds a download slot.
-* **Fit.** Every file over the destination's per-file limit (and over ``UPLOAD_BATCH_SIZE_MB``
-  when set) is compressed to fit, split into parts when ``UPLOAD_ALLOW_SPLIT`` is on.
-* **Batches.** :func:`~boss_bot.core.upload.plan_batches` packs the files into the fewest
-  messages; the bot layer's :class:`Uploader` sends each one.
-* **413 / 40005.** The real limit is lower than advertised: the pipeline records a lower limit
-  for that destination (:class:`LimitBook`, used by every later job there too), recompresses
-  the files not yet posted to it and retries once; a second refusal fails the job clearly.
-* **Files.** The request directory is deleted only after every file was posted (and only with
-  ``UPLOAD_CLEANUP_AFTER_SUCCESS``). When an upload fails, the downloaded files are moved into
-  the archive (``DOWNLOAD_DIR/<platform>/``) and the result says where. ``download-only`` jobs
-  move their files there directly. A cancelled or failed download leaves nothing behind.
-
-Cancelling a job (:meth:`Pipeline.cancel`) cancels its task: the download manager kills the
-tool's processes and removes partial files, compression removes its temp files, and the pipeline
-removes the request directory. The job registry and the metrics recorder are interfaces
-(:mod:`boss_bot.core.jobs`), so later issues can persist and distribute them.
+* **Persisted first.** :meth:`Pipeline.submit` writes the job to the store's queue before any
+  work starts. A scheduler task (the *pump*) claims jobs with ``queue.claim()`` (round-robin
+  across users, then priority, then age) while fewer than ``MAX_CONCURRENT_DOWNLOADS`` are
+  downloading, and tells waiting jobs their position whenever it changes. Compression and
+  uploads hold no download slot, so a slow upload never stalls the queue.
+* **Cancel from anywhere.** Every ~1 s the pump reads the status of the jobs this process
+  holds; a job cancelled in the database (``bossctl queue cancel``) has its task cancelled: the
+  download manager kills the tool's processes and everything in the job's directory goes.
+* **Restarts.** :meth:`Pipeline.start` calls ``queue.recover()``: jobs that were running are
+  queued again (``resumed``) after their partial files (``work_dir``) are removed; every job still
+  active is handed to the :class:`JobHost` (the bot), which tells its user and says where its
+  files go. A graceful shutdown leaves running jobs in the database for the next start, so
+  nothing is silently lost.
+* **Dedup.** The same canonical media (``media_key_for``) posted in the same guild within
+  ``DEDUP_WINDOW_HOURS`` is answered with the earlier post's link instead of a re-upload
+  (``force`` skips the check). ``download-only`` files go to the :class:`Archive`, deduplicated
+  by sha256.
+* **Fit and post.** Files over the destination's limit are compressed (or split) to fit,
+  planned into the fewest messages, and posted through the edge's :class:`Uploader`. A 413
+  lowers the learnt per-guild limit (persisted) and the rest is refitted and retried once.
+* **Records.** Stage and status changes, the files (size, sha256, dimensions, the message they
+  were posted in), one metrics row per job and the history entry of a successful post all go to
+  the store.
 """
 
 from __future__ import annotations
@@ -31,61 +36,65 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, Protocol
 
 from boss_bot.core import paths
+from boss_bot.core.archive import Archive, ArchivedFile
 from boss_bot.core.compression import compress_to_fit
-from boss_bot.core.errors import BossBotError, InvalidURLError, UnsupportedURLError
-from boss_bot.core.jobs.metrics import SUCCESS, DownloadRecord, InMemoryMetrics, MetricsRecorder
-from boss_bot.core.jobs.registry import InMemoryJobRegistry, Job, JobRegistry, JobSpec, JobState
+from boss_bot.core.dedup import digest
+from boss_bot.core.errors import (
+    BossBotError,
+    UnsafePathError,
+    UploadError,
+    UploadTooLargeError,
+)
+from boss_bot.core.jobs import (
+    CANCELLED,
+    FINAL_STATUSES,
+    UPLOADING,
+    Job,
+    JobMeter,
+    JobQueue,
+    JobRequest,
+    LimitBook,
+)
 from boss_bot.core.manager import DownloadManager
 from boss_bot.core.models import (
     STATUS_COMPRESSING,
     STATUS_DOWNLOADING,
-    DownloadOptions,
     MediaFile,
     MediaMetadata,
     ProgressEvent,
+    file_type_for,
 )
 from boss_bot.core.settings import BossSettings
-from boss_bot.core.strategies import strategy_for
-from boss_bot.core.upload.limits import (
-    DM_FILE_LIMIT,
-    FILE_LIMIT_BY_PREMIUM_TIER,
-    MAX_ATTACHMENTS_PER_MESSAGE,
-)
+from boss_bot.core.store import Store
+from boss_bot.core.store.history import StoredFile
+from boss_bot.core.store.metrics import SUCCESS
+from boss_bot.core.upload.limits import MAX_ATTACHMENTS_PER_MESSAGE
 from boss_bot.core.upload.planner import plan_batches
 
 log = logging.getLogger(__name__)
 
 StageName = Literal[
-    "queued", "downloading", "compressing", "uploading", "done", "failed", "cancelled"
-]
-Outcome = Literal["done", "failed", "cancelled"]
-#: Limits a learnt limit steps down through before it guesses (the ones Discord advertises).
-_KNOWN_LIMITS = sorted({*FILE_LIMIT_BY_PREMIUM_TIER.values(), DM_FILE_LIMIT})
+    "queued", "downloading", "compressing", "uploading", "done", "failed", "cancelled",
+    "interrupted",
+]  # fmt: skip
+#: ``interrupted``: the bot shut down; the job stays in the database and runs after the restart.
+Outcome = Literal["done", "failed", "cancelled", "interrupted"]
+#: Why a job is handed to the host without having been submitted by this process.
+AdoptReason = Literal["restart", "retry", "queued"]
+#: Seconds between two looks at the database for cancels made elsewhere and new positions.
+POLL_SECONDS = 1.0
 #: Finished jobs whose result can still be awaited with :meth:`Pipeline.wait`.
 _KEEP_RESULTS = 256
-
-
-# --- errors ---------------------------------------------------------------------------------
-
-
-class UploadError(BossBotError):
-    """Posting a batch failed for a reason other than its size (permissions, Discord down)."""
-
-    code = "upload_failed"
-
-
-class UploadTooLargeError(UploadError):
-    """The destination refused a batch as too large (HTTP 413 / JSON code 40005)."""
-
-    code = "upload_too_large"
+#: How long a shutdown waits for jobs to clean up after being cancelled.
+_CLOSE_TIMEOUT = 30.0
 
 
 # --- what flows in and out ------------------------------------------------------------------
@@ -139,8 +148,16 @@ class UploadBatch:
     title: str | None
 
 
+@dataclass(frozen=True)
+class Posted:
+    """The message a batch went out in (its jump URL is what dedup replies link to)."""
+
+    message_id: int
+    jump_url: str
+
+
 class Uploader(Protocol):
-    """The bot layer's half of an upload: the destination's limit and a way to post a batch.
+    """The edge's half of an upload: the destination's limit and a way to post a batch.
 
     ``send`` raises :class:`UploadTooLargeError` for a 413 / 40005 and :class:`UploadError` for
     other refusals; rate limits and 5xx are the Discord library's to retry, not the pipeline's.
@@ -151,12 +168,35 @@ class Uploader(Protocol):
         """The advertised per-file limit in bytes for this destination."""
         ...
 
-    @property
-    def limit_key(self) -> str | None:
-        """Which destination a learnt lower limit belongs to (a guild); None: don't learn."""
+    async def send(self, batch: UploadBatch) -> Posted | None: ...
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """Where a job's files and stage changes go (given by the edge that runs it for someone)."""
+
+    uploader: Uploader | None = None
+    on_stage: StageCallback | None = None
+
+
+class JobHost(Protocol):
+    """The edge (the bot) for jobs this process did not submit: resumed after a restart,
+    retried (from Discord or the CLI) or queued by someone else. ``adopt`` tells the user and
+    returns where the job's files and stages go; None when there is nowhere to post."""
+
+    async def adopt(self, job: Job, request: JobRequest, reason: AdoptReason) -> Attachment | None:
+        """Called once per such job, before it runs (may wait until the edge is ready)."""
         ...
 
-    async def send(self, batch: UploadBatch) -> None: ...
+
+@dataclass(frozen=True)
+class AlreadyPosted:
+    """The answer instead of a job: this media was posted here recently."""
+
+    job_id: str
+    media_key: str
+    jump_url: str | None
+    posted_at: float
 
 
 @dataclass(frozen=True)
@@ -188,51 +228,29 @@ class JobResult:
     #: Where the files are when they were kept (download-only, failed upload, no cleanup).
     saved_to: Path | None = None
     saved_files: list[Path] = field(default_factory=list)
+    #: Files that were already in the archive (same sha256): not stored again.
+    duplicates: int = 0
     error: BossBotError | None = None
     limit_bytes: int | None = None  # the per-file limit the files were fitted to
+    #: The first posted message's link (what a later duplicate request is pointed at).
+    jump_url: str | None = None
 
 
-@dataclass(frozen=True)
-class JobRequest:
-    """A job to run: who asked for what, and how."""
+@dataclass(eq=False)
+class _Live:
+    """A job this process holds: submitted here, or adopted. Lives until the job settles."""
 
-    spec: JobSpec
-    options: DownloadOptions = field(default_factory=DownloadOptions)
-    upload: bool = True
-    #: Post each file in its own message(s) (playlists: one video per message).
-    one_file_per_message: bool = False
-
-
-# --- learnt limits --------------------------------------------------------------------------
-
-
-class LimitBook:
-    """Per-destination per-file limits learnt from 413s (lower than advertised)."""
-
-    def __init__(self) -> None:
-        self._learnt: dict[str, int] = {}
-
-    def effective(self, key: str | None, advertised: int) -> int:
-        learnt = self._learnt.get(key) if key is not None else None
-        return advertised if learnt is None else min(advertised, learnt)
-
-    def lower(self, key: str | None, rejected_bytes: int, current: int) -> int:
-        """Record (and return) a limit below a refused file of ``rejected_bytes``.
-
-        The refusal does not say the real limit, so take the largest limit Discord has used
-        that is below both the refused file and the current limit, else 80 % of the smaller.
-        """
-        ceiling = min(rejected_bytes, current)
-        below = [v for v in _KNOWN_LIMITS if v < ceiling]
-        new = below[-1] if below else max(1, ceiling * 4 // 5)
-        if key is not None:
-            self._learnt[key] = min(new, self._learnt.get(key, new))
-        log.warning("upload refused as too large at %d B: per-file limit for %s is now %d B",
-                    rejected_bytes, key or "this destination", new)  # fmt: skip
-        return new
-
-    def learnt(self, key: str) -> int | None:
-        return self._learnt.get(key)
+    job_id: str
+    request: JobRequest
+    attachment: Attachment
+    done: asyncio.Future[JobResult]
+    task: asyncio.Task[None] | None = None
+    adoption: asyncio.Task[None] | None = None
+    position: int | None = None
+    #: Why its task was cancelled: "user", "external" (the database says so) or "shutdown".
+    cancel_reason: str | None = None
+    #: Writing its final status: the watcher must not take that for a cancel made elsewhere.
+    finishing: bool = False
 
 
 # --- the pipeline ---------------------------------------------------------------------------
@@ -245,134 +263,366 @@ class Pipeline:
         self,
         settings: BossSettings,
         manager: DownloadManager,
+        store: Store,
         *,
-        registry: JobRegistry | None = None,
-        metrics: MetricsRecorder | None = None,
+        queue: JobQueue | None = None,
+        host: JobHost | None = None,
     ) -> None:
         self.settings = settings
         self.manager = manager
-        self.registry: JobRegistry = registry or InMemoryJobRegistry()
-        self.metrics: MetricsRecorder = metrics or InMemoryMetrics()
-        self.limits = LimitBook()
-        self._slots = asyncio.Semaphore(settings.max_concurrent_downloads)
-        self._tasks: dict[str, asyncio.Task[JobResult]] = {}
-        self._finished: dict[str, asyncio.Task[JobResult]] = {}
-        self._listeners: dict[str, StageCallback] = {}
+        self.store = store
+        self.queue: JobQueue = queue or store.queue
+        self.host = host
+        self.limits = LimitBook(store.limits)
+        self.archive = Archive(settings, store.history)
+        self._live: dict[str, _Live] = {}
+        self._results: OrderedDict[str, JobResult] = OrderedDict()
+        self._downloading: set[str] = set()
+        self._lock = asyncio.Lock()  # claim+register vs enqueue+register vs cancel
+        self._wake = asyncio.Event()
+        self._pump_task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> list[Job]:
+        """Recover after a restart, hand every active job to the host, start scheduling.
+
+        Returns the jobs that were running when the process stopped (now queued again).
+        """
+        resumed = await self.queue.recover()
+        for job in resumed:
+            if job.work_dir:
+                await asyncio.to_thread(self._remove_work_dir, job.work_dir)
+            await self.queue.set_stage(job.id, work_dir=None)
+            log.info("job %s was running at the last stop: queued again", job.id)
+        waiting = await self.queue.list(status="queued", limit=self.settings.max_queue_size)
+        resumed_ids = {j.id for j in resumed}
+        for job in sorted(waiting, key=lambda j: j.created_at):
+            if job.id not in self._live:
+                if job.id in resumed_ids:
+                    job = replace(job, resumed=True)
+                self._adopt_soon(job, "restart")
+        self._pump_task = asyncio.create_task(self._pump(), name="pipeline-pump")
+        return resumed
+
+    async def close(self) -> None:
+        """Stop scheduling; stop running jobs (files cleaned up) but leave them in the database,
+        so the next start resumes them."""
+        self._closing = True
+        if self._pump_task is not None:
+            self._pump_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump_task
+        tasks = []
+        for live in list(self._live.values()):
+            if live.adoption is not None and not live.adoption.done():
+                live.adoption.cancel()
+            if live.task is not None and not live.task.done():
+                if live.cancel_reason is None:
+                    live.cancel_reason = "shutdown"
+                    live.task.cancel()
+                tasks.append(live.task)
+        if tasks:
+            await asyncio.wait(tasks, timeout=_CLOSE_TIMEOUT)
+        for live in list(self._live.values()):
+            if live.task is None:
+                job = await self._job(live.job_id)
+                if job is not None:
+                    self._settle(live, JobResult(job=job, outcome="interrupted"))
 
     # -- public API --------------------------------------------------------------------------
-    def submit(
-        self,
-        request: JobRequest,
-        *,
-        uploader: Uploader | None = None,
-        on_stage: StageCallback | None = None,
-    ) -> Job:
-        """Queue a job and start its task; returns at once with the job (and its id)."""
-        if request.upload and uploader is None:
+    async def submit(
+        self, request: JobRequest, *, attachment: Attachment | None = None, admin: bool = False
+    ) -> Job | AlreadyPosted:
+        """Persist a job for ``request`` and queue it; returns at once.
+
+        Returns :class:`AlreadyPosted` instead when the same media was posted in the same guild
+        within the dedup window. Raises :class:`~boss_bot.core.errors.QuotaExceededError`
+        (admins are exempt) or :class:`~boss_bot.core.errors.QueueFullError` when refused.
+        """
+        attachment = attachment or Attachment()
+        if request.upload and attachment.uploader is None:
             raise ValueError("an uploading job needs an uploader")
-        job = self.registry.enqueue(request.spec)
-        if on_stage is not None:
-            self._listeners[job.id] = on_stage
-        task = asyncio.create_task(self._execute(job, request, uploader), name=f"job-{job.id}")
-        self._tasks[job.id] = task
-        task.add_done_callback(lambda _t, job_id=job.id: self._forget(job_id))
-        self._emit(Stage("queued", job.id, position=self.registry.position(job.id)))
+        window = self.settings.dedup_window_hours * 3600
+        if request.upload and not request.force and window > 0:
+            prior = await self.store.history.recent_post(
+                request.media_key, request.guild_id, window
+            )
+            if prior is not None:
+                return AlreadyPosted(prior.job_id, request.media_key, prior.jump_url,
+                                     prior.posted_at)  # fmt: skip
+        await self.store.quotas.check(
+            user_id=request.user_id, guild_id=request.guild_id, admin=admin
+        )
+        loop = asyncio.get_running_loop()
+        async with self._lock:
+            job = await self.queue.enqueue(request.to_spec())
+            self._live[job.id] = _Live(job.id, request, attachment, loop.create_future())
+        self._wake.set()
         return job
 
     async def wait(self, job_id: str) -> JobResult:
-        """The result of a submitted job (a cancelled job returns, it does not raise)."""
-        task = self._tasks.get(job_id) or self._finished[job_id]
-        result = await task
-        self._finished.pop(job_id, None)
-        return result
+        """The result of a job this process holds (a cancelled job returns, it does not raise)."""
+        live = self._live.get(job_id)  # a retried job's new run wins over its old result
+        if live is not None:
+            return await asyncio.shield(live.done)
+        if job_id in self._results:
+            return self._results[job_id]
+        raise KeyError(job_id)
 
     async def run(
-        self,
-        request: JobRequest,
-        *,
-        uploader: Uploader | None = None,
-        on_stage: StageCallback | None = None,
-    ) -> JobResult:
-        job = self.submit(request, uploader=uploader, on_stage=on_stage)
-        return await self.wait(job.id)
+        self, request: JobRequest, *, attachment: Attachment | None = None, admin: bool = False
+    ) -> JobResult | AlreadyPosted:
+        submitted = await self.submit(request, attachment=attachment, admin=admin)
+        if isinstance(submitted, AlreadyPosted):
+            return submitted
+        return await self.wait(submitted.id)
 
-    def cancel(self, job_id: str, *, by: int | None = None) -> Job | None:
+    async def cancel(self, job_id: str, *, by: int | None = None) -> Job | None:
         """Cancel a queued or running job: its processes are killed and its files removed."""
-        job = self.registry.cancel(job_id, by=by)
-        task = self._tasks.get(job_id)
-        if task is not None and not task.done():
-            task.cancel()
+        async with self._lock:
+            job = await self.queue.cancel(job_id, by=by)
+            live = self._live.get(job_id)
+            if live is not None and job is not None and job.status == CANCELLED:
+                self._stop(live, job, "user")
         return job
 
-    def jobs(self, *, owner_id: int | None = None) -> list[Job]:
-        """Active jobs (queued and running), oldest first."""
-        return list(self.registry.list(owner_id=owner_id, active=True))
+    async def retry(self, job_id: str) -> Job | None:
+        """A failed or cancelled job back in the queue; the host is asked where it goes."""
+        job = await self.queue.retry(job_id)
+        if job is not None and job.status == "queued" and job.id not in self._live:
+            self._adopt_soon(job, "retry")
+            self._wake.set()
+        return job
+
+    async def set_priority(self, job_id: str, priority: int) -> Job | None:
+        job = await self.queue.set_priority(job_id, priority)
+        self._wake.set()
+        return job
+
+    async def note_status_message(self, job_id: str, message_id: int) -> None:
+        """Remember the status message, so a restart can edit it instead of posting anew."""
+        await self.queue.set_stage(job_id, status_message_id=message_id)
+
+    async def get(self, job_id: str) -> Job | None:
+        return await self.queue.get(job_id)
+
+    async def position(self, job_id: str) -> int | None:
+        return await self.queue.position(job_id)
+
+    async def jobs(self, *, user_id: int | None = None) -> list[Job]:
+        """Active jobs (queued, running, uploading), oldest first."""
+        found = await self.queue.list(status="active", user_id=user_id, limit=500)
+        return sorted(found, key=lambda j: j.created_at)
 
     def is_running(self, job_id: str) -> bool:
-        task = self._tasks.get(job_id)
-        return task is not None and not task.done()
+        live = self._live.get(job_id)
+        return live is not None and live.task is not None and not live.task.done()
 
-    async def close(self) -> None:
-        """Cancel every job and wait for their clean-up."""
-        tasks = [t for t in self._tasks.values() if not t.done()]
-        for job_id in list(self._tasks):
-            self.cancel(job_id)
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+    def work_dirs(self) -> set[Path]:
+        """The directories of the jobs this process holds (clean-up must not touch them)."""
+        return {self._work_dir(job_id) for job_id in self._live}
+
+    # -- scheduling --------------------------------------------------------------------------
+    async def _pump(self) -> None:
+        """Claim jobs while slots are free; every POLL_SECONDS look for cancels made elsewhere
+        and announce changed positions. Woken early by submits, finishes and retries."""
+        loop = asyncio.get_running_loop()
+        next_watch = 0.0
+        while not self._closing:
+            self._wake.clear()
+            try:
+                await self._fill()
+                if loop.time() >= next_watch:
+                    next_watch = loop.time() + POLL_SECONDS
+                    await self._watch()
+                await self._announce()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a database hiccup must not stop scheduling for good
+                log.exception("scheduler tick failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+
+    async def _fill(self) -> None:
+        while not self._closing and len(self._downloading) < self.settings.max_concurrent_downloads:
+            async with self._lock:
+                job = await self.queue.claim()
+                if job is None:
+                    return
+                live = self._live.get(job.id)
+                if live is None:
+                    live = self._adopt_soon(job, "retry" if job.attempts > 1 else "queued")
+                self._downloading.add(job.id)
+                live.position = None
+                live.task = asyncio.create_task(self._run(live, job), name=f"job-{job.id}")
+
+    async def _watch(self) -> None:
+        """Cancel what the database says is over (``bossctl queue cancel``)."""
+        if not self._live:
+            return
+        statuses = await self.queue.statuses(list(self._live))
+        async with self._lock:
+            for job_id, live in list(self._live.items()):
+                status = statuses.get(job_id)
+                if live.finishing or (status is not None and status not in FINAL_STATUSES):
+                    continue
+                job = await self._job(job_id)
+                if job is None:
+                    continue
+                log.info("job %s is %s in the database: stopping it here", job_id, status)
+                self._stop(live, job, "external")
+
+    async def _announce(self) -> None:
+        waiting = [
+            live for live in self._live.values()
+            if live.task is None and live.attachment.on_stage is not None
+        ]  # fmt: skip
+        if not waiting:
+            return
+        positions = await self.queue.positions()
+        for live in waiting:
+            pos = positions.get(live.job_id)
+            if pos is not None and pos != live.position:
+                live.position = pos
+                self._emit(Stage("queued", live.job_id, position=pos))
+
+    def _stop(self, live: _Live, job: Job, reason: str) -> None:
+        """Cancel a held job's task, or settle it at once when it never started."""
+        if live.task is not None:
+            if not live.task.done() and live.cancel_reason is None:
+                live.cancel_reason = reason
+                live.task.cancel()
+        else:
+            if live.adoption is not None and not live.adoption.done():
+                live.adoption.cancel()
+            self._settle(live, JobResult(job=job, outcome="cancelled"))
+
+    def _adopt_soon(self, job: Job, reason: AdoptReason) -> _Live:
+        """Hold a job this process did not submit, and ask the host about it (in a task)."""
+        live = self._live.get(job.id)
+        if live is None:
+            loop = asyncio.get_running_loop()
+            live = _Live(job.id, JobRequest.from_job(job), Attachment(), loop.create_future())
+            self._live[job.id] = live
+            self._results.pop(job.id, None)  # the result of an earlier run of a retried job
+        if self.host is not None and live.adoption is None:
+            live.adoption = asyncio.create_task(
+                self._adopt(live, job, reason), name=f"adopt-{job.id}"
+            )
+        return live
+
+    async def _adopt(self, live: _Live, job: Job, reason: AdoptReason) -> None:
+        assert self.host is not None
+        try:
+            attachment = await self.host.adopt(job, live.request, reason)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("job %s: the host could not take it", job.id)
+            return
+        if attachment is not None:
+            live.attachment = attachment
+
+    def _settle(self, live: _Live, result: JobResult) -> None:
+        self._live.pop(live.job_id, None)
+        self._downloading.discard(live.job_id)
+        self._results[live.job_id] = result
+        while len(self._results) > _KEEP_RESULTS:
+            self._results.popitem(last=False)
+        self._emit(Stage(result.outcome, live.job_id), live)
+        if not live.done.done():
+            live.done.set_result(result)
+        self._wake.set()
+
+    async def _run(self, live: _Live, job: Job) -> None:
+        try:
+            result = await self._execute(live, job)
+        finally:
+            self._release(job.id)
+        self._settle(live, result)
+
+    def _release(self, job_id: str) -> None:
+        """The job's download slot is free (after its download, or when it ends)."""
+        if job_id in self._downloading:
+            self._downloading.discard(job_id)
+            self._wake.set()
 
     # -- one job -----------------------------------------------------------------------------
-    async def _execute(self, job: Job, request: JobRequest, uploader: Uploader | None) -> JobResult:
+    async def _execute(self, live: _Live, job: Job) -> JobResult:
         started = time.monotonic()
+        request = live.request
         result = JobResult(job=job, outcome="failed")
-        work: Path | None = None
+        meter = JobMeter(platform=job.platform, guild_id=job.guild_id)
+        work = self._work_dir(job.id)
+        keep_work = False
+        outcome: str | None = None
         try:
-            async with self._slots:
-                claimed = self.registry.claim(job.id)
-                if claimed is None:  # cancelled while queued
-                    raise asyncio.CancelledError
-                self._announce_positions()
-                meta = await self._download(job, request)
+            if live.adoption is not None:
+                await asyncio.shield(live.adoption)
+            uploader = live.attachment.uploader
+            if request.upload and uploader is None:
+                raise UploadError(
+                    f"job {job.id}: no uploader (channel {job.channel_id})",
+                    user_message="I could not reach the channel this job was asked in.",
+                )
+            await self.queue.set_stage(job.id, "downloading", work_dir=str(work))
+            await asyncio.to_thread(_fresh_dir, work)
+            meta = await self._download(job, request, work, meter)
+            self._release(job.id)
             result.metadata = meta
-            work = self._request_dir(meta)
-            if not request.upload:
-                result.saved_files = self._archive(meta, work)
-                result.saved_to = result.saved_files[0].parent if result.saved_files else None
-                result.files = [FileReport(p.name, p.stat().st_size, p.stat().st_size,
-                                           "unchanged") for p in result.saved_files]  # fmt: skip
-                work = None
+            if not request.upload or uploader is None:
+                await self._keep(meta, job, result)
             else:
-                assert uploader is not None
-                await self._deliver(job, request, meta, work, uploader, result)
+                await self._deliver(job, request, meta, work, uploader, result, meter)
                 if self.settings.upload_cleanup_after_success:
-                    paths.remove_tree(work)
+                    keep_work = False
                 else:
+                    keep_work = True
                     result.saved_to = work
-                work = None
-            result.outcome = "done"
-            self.registry.complete(job.id)
+            live.finishing = True
+            result.outcome, outcome = "done", SUCCESS
+            await self.queue.complete(job.id)
         except asyncio.CancelledError:
-            result.outcome = "cancelled"
-            self.registry.cancel(job.id)
-            log.info("job %s cancelled", job.id)
+            _uncancel()
+            if live.cancel_reason == "shutdown":
+                result.outcome = "interrupted"  # stays running in the database: resumed later
+                log.info("job %s interrupted by shutdown", job.id)
+            else:
+                live.finishing = True
+                result.outcome, outcome = "cancelled", "cancelled"
+                await self.queue.cancel(job.id)  # no-op when already cancelled (first wins)
+                log.info("job %s cancelled", job.id)
         except BossBotError as exc:
-            result.error = exc
-            if isinstance(exc, UploadError) and work is not None and result.metadata is not None:
-                # Keep what was downloaded: move it into the archive and say where.
-                result.saved_files = self._archive(result.metadata, work)
-                result.saved_to = result.saved_files[0].parent if result.saved_files else None
-                work = None
-            self.registry.fail(job.id, exc.code, exc.user_message)
+            result.error, outcome = exc, exc.code
+            live.finishing = True
+            if isinstance(exc, UploadError) and result.metadata is not None and work.exists():
+                await self._keep(result.metadata, job, result)  # keep what was downloaded
+            await self.queue.fail(job.id, exc.code, exc.user_message)
             log.warning("job %s failed: %s: %s", job.id, exc.code, exc)
+        except Exception as exc:  # a bug: the job fails with a reference, the pump goes on
+            log.exception("job %s crashed", job.id)
+            error = BossBotError(f"internal error: {exc!r}",
+                                 user_message="Something went wrong on my side.")  # fmt: skip
+            error.code = "internal"
+            result.error, outcome = error, "internal"
+            live.finishing = True
+            await self.queue.fail(job.id, "internal", error.user_message)
         finally:
-            if work is not None:
-                paths.remove_tree(work)
+            if not keep_work:
+                await asyncio.to_thread(paths.remove_tree, work)
             result.seconds = time.monotonic() - started
-            result.job = self.registry.get(job.id) or job
-        self._emit(Stage(result.outcome, job.id))
+        if outcome is not None:
+            try:
+                await self.store.metrics.record(meter.metrics(job.id, outcome))
+            except Exception:
+                log.exception("job %s: could not record its metrics", job.id)
+        result.job = await self._job(job.id) or job
         return result
 
-    async def _download(self, job: Job, request: JobRequest) -> MediaMetadata:
-        self.registry.set_stage(job.id, "downloading")
+    async def _download(
+        self, job: Job, request: JobRequest, work: Path, meter: JobMeter
+    ) -> MediaMetadata:
         self._emit(Stage("downloading", job.id))
 
         def relay(event: ProgressEvent) -> None:
@@ -389,30 +639,25 @@ class Pipeline:
                 )
 
         started = time.monotonic()
-        platform = _platform_of(job.url)
         try:
-            meta = await self.manager.download(job.url, options=request.options, on_progress=relay)
-        except asyncio.CancelledError:
-            self._record(platform, "", started, 0, "cancelled")
-            raise
-        except (InvalidURLError, UnsupportedURLError):
-            raise  # refused before any download: not a download metric
-        except BossBotError as exc:
-            self._record(platform, "", started, 0, exc.code)
-            raise
-        self._record(meta.platform, meta.download_method, started, meta.size_bytes, SUCCESS)
+            meta = await self.manager.download(
+                request.url, dest=work, options=request.options, on_progress=relay
+            )
+        finally:
+            meter.download_seconds = time.monotonic() - started
+        meter.method = meta.download_method
+        meter.bytes_downloaded = meta.size_bytes
         return meta
 
-    def _record(self, platform: str, method: str, started: float, size: int, outcome: str) -> None:
-        self.metrics.record(
-            DownloadRecord(
-                platform=platform,
-                method=method,
-                seconds=time.monotonic() - started,
-                bytes=size,
-                outcome=outcome,
-            )
-        )
+    async def _keep(self, meta: MediaMetadata, job: Job, result: JobResult) -> None:
+        """Move the downloaded files into the archive (deduplicated) and say where."""
+        archived: list[ArchivedFile] = await self.archive.store(meta, job.id)
+        result.saved_files = [a.path for a in archived]
+        result.duplicates = sum(1 for a in archived if a.duplicate)
+        result.saved_to = archived[0].path.parent if archived else None
+        if not result.files:
+            result.files = [FileReport(a.path.name, a.size_bytes, a.size_bytes, "unchanged")
+                            for a in archived]  # fmt: skip
 
     async def _deliver(
         self,
@@ -422,25 +667,41 @@ class Pipeline:
         work: Path,
         uploader: Uploader,
         result: JobResult,
+        meter: JobMeter,
     ) -> None:
-        key = uploader.limit_key
-        limit = self.limits.effective(key, uploader.file_limit)
+        guild = job.guild_id
+        limit = await self.limits.effective(guild, uploader.file_limit)
         reports: dict[Path, FileReport] = {}
-        pending = await self._fit(job, [_as_out(f) for f in meta.files], limit, work, reports)
+        dims: dict[Path, tuple[int | None, int | None, float | None]] = {}
+        if len(meta.files) == 1:
+            data = meta.platform_data or {}
+            dims[meta.files[0].path] = (_opt_int(data.get("width")),
+                                        _opt_int(data.get("height")), meta.duration)  # fmt: skip
+        outs = [_as_out(f) for f in meta.files]
+        pending = await self._fit(job, outs, limit, work, reports, dims, meter)
         retried = False
         while pending:
             batches = self._plan(pending, limit, request.one_file_per_message)
             total = result.messages + len(batches)
+            batch: tuple[OutFile, ...] = ()
             try:
                 for batch in batches:
                     index = result.messages + 1
-                    self.registry.set_stage(job.id, f"uploading {index}/{total}")
+                    await self.queue.set_stage(
+                        job.id, f"uploading {index}/{total}", status=UPLOADING
+                    )
                     self._emit(Stage("uploading", job.id, batch=index, batches=total))
-                    await uploader.send(
+                    sent_at = time.monotonic()
+                    posted = await uploader.send(
                         UploadBatch(index, total, tuple(batch), meta.url, meta.title)
                     )
+                    meter.uploaded(sum(f.size_bytes for f in batch), time.monotonic() - sent_at)
                     result.messages += 1
                     result.posted += len(batch)
+                    if posted is not None and result.jump_url is None:
+                        result.jump_url = posted.jump_url
+                    await self._record_posted(job, batch, posted, reports, dims)
+                    await self.queue.set_stage(job.id, posted_batches=result.messages)
                     sent = {f.path for f in batch}
                     pending = [f for f in pending if f.path not in sent]
             except UploadTooLargeError as exc:
@@ -453,11 +714,47 @@ class Pipeline:
                         "lower than it says.",
                     ) from exc
                 retried = True
-                limit = self.limits.lower(key, refused, limit)
+                limit = await self.limits.lower(guild, refused, limit)
                 self._emit(Stage("compressing", job.id, note=f"retrying at {_mib(limit)}"))
-                pending = await self._fit(job, pending, limit, work, reports)
+                pending = await self._fit(job, pending, limit, work, reports, dims, meter)
         result.files = list(reports.values())
         result.limit_bytes = limit
+        if result.messages:
+            await self.store.history.record_post(
+                request.media_key, job.guild_id, job.id, result.jump_url
+            )
+
+    async def _record_posted(
+        self,
+        job: Job,
+        batch: Sequence[OutFile],
+        posted: Posted | None,
+        reports: dict[Path, FileReport],
+        dims: dict[Path, tuple[int | None, int | None, float | None]],
+    ) -> None:
+        rows = []
+        for f in batch:
+            d = await asyncio.to_thread(digest, f.path)
+            report = reports.get(f.source)
+            width, height, duration = dims.get(f.path, (None, None, None))
+            rows.append(
+                StoredFile(
+                    path=str(f.path),
+                    size_bytes=f.size_bytes,
+                    sha256=d.sha256,
+                    mime_type=file_type_for(f.path)[1],
+                    width=width,
+                    height=height,
+                    duration=duration,
+                    compressed_from_bytes=(
+                        report.original_bytes if report is not None and report.compressed
+                        else None
+                    ),
+                    message_id=posted.message_id if posted else None,
+                    jump_url=posted.jump_url if posted else None,
+                )
+            )  # fmt: skip
+        await self.store.history.add_files(job.id, rows)
 
     def _plan(
         self, files: list[OutFile], limit: int, one_per_message: bool
@@ -490,6 +787,8 @@ class Pipeline:
         limit: int,
         work: Path,
         reports: dict[Path, FileReport],
+        dims: dict[Path, tuple[int | None, int | None, float | None]],
+        meter: JobMeter,
     ) -> list[OutFile]:
         """Every file under ``limit`` (and the per-message cap): compressed or split if not."""
         cap = self.settings.upload_batch_size_bytes
@@ -504,7 +803,7 @@ class Pipeline:
                 continue
             # Whole files are re-encoded from the download (best quality); parts from themselves.
             src = f.source if f.part is None and f.source.exists() else f.path
-            self.registry.set_stage(job.id, "compressing")
+            await self.queue.set_stage(job.id, "compressing")
             self._emit(Stage("compressing", job.id, percent=0.0, filename=src.name))
 
             def relay(event: ProgressEvent, name: str = src.name) -> None:
@@ -521,8 +820,10 @@ class Pipeline:
                 on_progress=relay,
                 allow_split=self.settings.upload_allow_split,
             )
+            meter.compressed(fitted.original_bytes, fitted.final_bytes, fitted.elapsed_seconds)
             n = len(fitted.paths)
             for i, p in enumerate(fitted.paths, 1):
+                dims[p] = (fitted.width, fitted.height, fitted.duration_seconds if n == 1 else None)
                 out.append(
                     OutFile(
                         p,
@@ -543,33 +844,33 @@ class Pipeline:
         return out
 
     # -- files -------------------------------------------------------------------------------
-    def _request_dir(self, meta: MediaMetadata) -> Path:
-        """The request directory the manager made for this download (below requests_dir)."""
-        root = self.settings.requests_dir.resolve()
-        first = meta.files[0].path.resolve()
-        return root / first.relative_to(root).parts[0]
+    def _work_dir(self, job_id: str) -> Path:
+        """The job's own directory: its ``work_dir`` in the database, removed after a crash."""
+        return self.settings.requests_dir.resolve() / f"job-{job_id}"
 
-    def _archive(self, meta: MediaMetadata, work: Path) -> list[Path]:
-        """Move the downloaded files into ``DOWNLOAD_DIR/<platform>/`` (unique names)."""
-        dest = self.settings.download_dir / paths.sanitize_filename(meta.platform, fallback="media")
-        dest.mkdir(parents=True, exist_ok=True)
-        saved: list[Path] = []
-        for f in meta.files:
-            if not f.path.exists():
-                continue
-            target = dest / f.filename
-            n = 1
-            while target.exists():
-                target = dest / f"{Path(f.filename).stem}-{n}{Path(f.filename).suffix}"
-                n += 1
-            os.replace(f.path, target)
-            saved.append(target.resolve())
-        paths.remove_tree(work)
-        return saved
+    def _remove_work_dir(self, recorded: str) -> None:
+        """Remove a crashed run's directory, but only one below the requests directory (the
+        database is not trusted to name what gets deleted)."""
+        root = self.settings.requests_dir
+        try:
+            target = paths.ensure_inside(root, Path(recorded))
+        except UnsafePathError:
+            log.warning("not removing %s: outside %s", recorded, root)
+            return
+        if target != root.resolve():
+            paths.remove_tree(target)
+
+    async def _job(self, job_id: str) -> Job | None:
+        try:
+            return await self.queue.get(job_id)
+        except Exception:
+            log.exception("could not read job %s", job_id)
+            return None
 
     # -- stages ------------------------------------------------------------------------------
-    def _emit(self, stage: Stage) -> None:
-        listener = self._listeners.get(stage.job_id)
+    def _emit(self, stage: Stage, live: _Live | None = None) -> None:
+        live = live or self._live.get(stage.job_id)
+        listener = live.attachment.on_stage if live is not None else None
         if listener is None:
             return
         try:
@@ -577,31 +878,27 @@ class Pipeline:
         except Exception:  # a broken status message must not break the job
             log.exception("stage listener for job %s failed", stage.job_id)
 
-    def _announce_positions(self) -> None:
-        for job in self.registry.list(active=True):
-            if job.state is JobState.QUEUED and job.id in self._listeners:
-                self._emit(Stage("queued", job.id, position=self.registry.position(job.id)))
 
-    def _forget(self, job_id: str) -> None:
-        task = self._tasks.pop(job_id, None)
-        if task is not None:
-            self._finished[job_id] = task
-            for old in list(self._finished)[: max(0, len(self._finished) - _KEEP_RESULTS)]:
-                del self._finished[old]
-        self._listeners.pop(job_id, None)
-        with contextlib.suppress(Exception):
-            self._announce_positions()
+def _fresh_dir(path: Path) -> None:
+    paths.remove_tree(path)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.mkdir(mode=0o700)
+
+
+def _uncancel() -> None:
+    """We caught our own task's cancellation to clean up: let the clean-up's awaits run."""
+    task = asyncio.current_task()
+    if task is not None:
+        while task.cancelling():
+            task.uncancel()
 
 
 def _as_out(f: MediaFile) -> OutFile:
     return OutFile(f.path, f.size_bytes, f.path)
 
 
-def _platform_of(url: str) -> str:
-    try:
-        return strategy_for(url).name
-    except BossBotError:
-        return "unknown"
+def _opt_int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _mib(size: int) -> str:
@@ -609,12 +906,17 @@ def _mib(size: int) -> str:
 
 
 __all__ = [
+    "AdoptReason",
+    "AlreadyPosted",
+    "Attachment",
     "FileReport",
+    "JobHost",
     "JobRequest",
     "JobResult",
     "LimitBook",
     "OutFile",
     "Pipeline",
+    "Posted",
     "Stage",
     "StageCallback",
     "UploadBatch",

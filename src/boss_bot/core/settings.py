@@ -9,6 +9,8 @@ step).
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -223,6 +225,32 @@ class BossSettings(BaseSettings):
         default=0, ge=0, description="MiB one server may download per day (0: no quota)."
     )
 
+    # --- HTTP API and logs -----------------------------------------------------------------
+    http_enabled: bool = Field(
+        default=False,
+        description="Serve the HTTP API, /metrics and health checks inside the bot process.",
+    )
+    http_host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        description="Address the HTTP server binds (0.0.0.0: every interface; put TLS in front).",
+    )
+    http_port: int = Field(default=8080, ge=0, le=65535, description="HTTP server port.")
+    api_tokens: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated Bearer tokens for /api/v1, each `name:token` (read and "
+        "write) or `name:token:ro` (read-only); tokens are 16+ characters of [A-Za-z0-9._~+/=-]. "
+        "Unset: every /api/v1 call is refused. Never logged.",
+    )
+    http_max_body_bytes: int = Field(
+        default=65536, ge=256, description="Largest HTTP request body accepted (413 above)."
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`json`: one JSON object per log line (with job_id, guild_id, platform, "
+        "stage); `text`: human-readable lines.",
+    )
+
     # --- Logging -------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Log level."
@@ -252,6 +280,20 @@ class BossSettings(BaseSettings):
         if isinstance(value, int):
             return [value]
         return value
+
+    @field_validator("api_tokens")
+    @classmethod
+    def _api_tokens_parse(cls, value: SecretStr | None) -> SecretStr | None:
+        """Refuse a malformed API_TOKENS at start-up rather than at the first request."""
+        if value is not None:
+            parse_api_tokens(value.get_secret_value())
+        return value
+
+    def api_clients(self) -> list[ApiClient]:
+        """API_TOKENS parsed (empty when unset)."""
+        return (
+            [] if self.api_tokens is None else parse_api_tokens(self.api_tokens.get_secret_value())
+        )
 
     @property
     def max_file_size_bytes(self) -> int:
@@ -284,6 +326,46 @@ class BossSettings(BaseSettings):
     def requests_dir(self) -> Path:
         """Where per-request working directories live (inside DOWNLOAD_DIR)."""
         return self.download_dir / ".requests"
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    """One API_TOKENS entry: who (``name``, shown in logs and job records), the secret, scope."""
+
+    name: str
+    token: str = field(repr=False)
+    read_only: bool = False
+
+
+_API_TOKEN_CHARS = re.compile(r"[A-Za-z0-9._~+/=-]{16,256}")
+_API_NAME_CHARS = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def parse_api_tokens(text: str) -> list[ApiClient]:
+    """``"ci:abc…,grafana:def…:ro"`` → clients. Names must be unique; the message never
+    contains a token (it may end up in a log or on a terminal)."""
+    clients: list[ApiClient] = []
+    for i, entry in enumerate(p.strip() for p in text.split(",")):
+        if not entry:
+            continue
+        parts = entry.split(":")
+        read_only = False
+        if len(parts) == 3 and parts[2] in ("ro", "rw"):
+            read_only = parts[2] == "ro"
+            parts = parts[:2]
+        if len(parts) != 2:
+            raise ValueError(f"entry {i + 1}: expected name:token or name:token:ro")
+        name, token = parts
+        if not _API_NAME_CHARS.fullmatch(name):
+            raise ValueError(f"entry {i + 1}: the name must be 1-64 of [A-Za-z0-9_.-]")
+        if not _API_TOKEN_CHARS.fullmatch(token):
+            raise ValueError(
+                f"entry {i + 1} ({name}): the token must be 16-256 of [A-Za-z0-9._~+/=-]"
+            )
+        if any(c.name == name for c in clients):
+            raise ValueError(f"entry {i + 1}: the name {name!r} is used twice")
+        clients.append(ApiClient(name=name, token=token, read_only=read_only))
+    return clients
 
 
 def load_settings(**overrides: Any) -> BossSettings:
@@ -332,7 +414,7 @@ def value_sources(env_file: Path | None = Path(".env")) -> dict[str, str]:
     }
 
 
-SECRET_FIELDS = ("discord_token", "database_url")
+SECRET_FIELDS = ("discord_token", "database_url", "api_tokens")
 
 
 def masked(value: Any) -> str:

@@ -41,3 +41,42 @@ def stats_lines(s: Stats) -> list[str]:
         lines.append("fastest: " + ", ".join(f"{t.job_id} {t.seconds:.1f} s" for t in s.fastest))
         lines.append("slowest: " + ", ".join(f"{t.job_id} {t.seconds:.1f} s" for t in s.slowest))
     return lines
+
+
+def stats_title(s: Stats) -> str:
+    scope = s.platform or "all platforms"
+    return f"Downloads: {scope}, last {s.days:g} days"
+
+
+def stats_fields(s: Stats) -> list[tuple[str, str]]:
+    """(name, value) pairs for an embed: the same numbers as :func:`stats_lines`, grouped."""
+    if s.count == 0:
+        return []
+    rate = f"{s.success_rate:.0%}" if s.success_rate is not None else "-"
+    fields = [
+        ("Jobs", f"{s.count} ({s.succeeded} succeeded, {rate})"),
+        ("Download time", f"median {_secs(s.median_seconds)}, p95 {_secs(s.p95_seconds)}"),
+        (
+            "Methods",
+            "\n".join(
+                f"{name}: {m.count} (median {_secs(m.median_seconds)})"
+                for name, m in s.methods.items()
+            ),
+        ),
+        ("Bytes", f"{human_bytes(s.bytes_downloaded)} down, {human_bytes(s.bytes_uploaded)} up"),
+        (
+            "Compression",
+            f"{s.compressions} file(s)"
+            + (
+                f", median ratio {s.median_compression_ratio:.2f}"
+                if s.median_compression_ratio
+                else ""
+            ),
+        ),
+    ]
+    if s.top_failures:
+        fields.append(("Top failures", "\n".join(f"{code} ×{n}" for code, n in s.top_failures)))
+    if s.fastest:
+        fields.append(("Fastest", "\n".join(f"`{t.job_id}` {t.seconds:.1f} s" for t in s.fastest)))
+        fields.append(("Slowest", "\n".join(f"`{t.job_id}` {t.seconds:.1f} s" for t in s.slowest)))
+    return fields

@@ -1,22 +1,41 @@
-"""Jobs: the registry of requests in flight and the download metrics, each behind a small
-interface (in memory today; the persistence issue stores them, a later one shares them)."""
+"""Jobs: the queue interface the pipeline schedules through, what a request asks for, the
+per-job meter behind the metrics, and the learnt upload limits.
 
-from boss_bot.core.jobs.metrics import (
-    DownloadRecord,
-    InMemoryMetrics,
-    MetricsRecorder,
-    MetricsSummary,
+The pipeline and the bot see a queue only through :class:`JobQueue` (enqueue, claim, set_stage,
+complete, fail, cancel, retry, get, list, position/positions, statuses, recover). The store's
+:class:`~boss_bot.core.store.queue.SqlJobQueue` implements it today; a distributed backend (the
+Redis job engine of a later issue) is a second implementation, not a change to callers.
+"""
+
+from boss_bot.core.jobs.limits import LimitBook
+from boss_bot.core.jobs.metrics import JobMeter
+from boss_bot.core.jobs.requests import JobRequest, media_key_for
+from boss_bot.core.store.queue import Job, JobQueue, JobSpec
+from boss_bot.core.store.schema import (
+    ACTIVE_STATUSES,
+    CANCELLED,
+    FAILED,
+    FINAL_STATUSES,
+    QUEUED,
+    RUNNING,
+    SUCCEEDED,
+    UPLOADING,
 )
-from boss_bot.core.jobs.registry import InMemoryJobRegistry, Job, JobRegistry, JobSpec, JobState
 
 __all__ = [
-    "DownloadRecord",
-    "InMemoryJobRegistry",
-    "InMemoryMetrics",
+    "ACTIVE_STATUSES",
+    "CANCELLED",
+    "FAILED",
+    "FINAL_STATUSES",
+    "QUEUED",
+    "RUNNING",
+    "SUCCEEDED",
+    "UPLOADING",
     "Job",
-    "JobRegistry",
+    "JobMeter",
+    "JobQueue",
+    "JobRequest",
     "JobSpec",
-    "JobState",
-    "MetricsRecorder",
-    "MetricsSummary",
+    "LimitBook",
+    "media_key_for",
 ]

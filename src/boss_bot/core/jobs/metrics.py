@@ -1,99 +1,63 @@
-"""Download metrics: one record per download, and the summary ``yt-stats`` shows.
+"""The per-job meter: where one job's time and bytes went, turned into a metrics row.
 
-In memory for now (:class:`InMemoryMetrics`, a bounded window); the persistence issue makes it
-durable behind the same :class:`MetricsRecorder` interface, so callers never touch storage.
+The pipeline feeds a :class:`JobMeter` as the job moves (download, each compression, each
+posted batch) and records its :meth:`~JobMeter.metrics` once when the job ends, whatever the
+outcome, so ``$stats`` and ``bossctl stats`` read one row per job from the store.
 """
 
 from __future__ import annotations
 
-import math
-import statistics
-import time
-from collections import Counter, deque
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
 
-SUCCESS = "success"
+from boss_bot.core.store.metrics import SUCCESS, JobMetrics
 
 
-@dataclass(frozen=True)
-class DownloadRecord:
-    """One finished (or failed) download. ``outcome`` is ``success`` or the error's code."""
-
+@dataclass
+class JobMeter:
     platform: str
-    method: str  # api, cli, cli_fallback ("" when it failed before a method ran)
-    seconds: float
-    bytes: int
-    outcome: str
-    at: float = field(default_factory=time.time)
+    guild_id: int | None = None
+    method: str | None = None
+    download_seconds: float | None = None
+    bytes_downloaded: int = 0
+    compression_seconds: float = 0.0
+    compressed_files: int = 0
+    #: Sizes before and after, over the compressed files only (for the ratio).
+    compressed_in: int = 0
+    compressed_out: int = 0
+    upload_seconds: float | None = None
+    bytes_uploaded: int = 0
+
+    def compressed(self, original: int, final: int, seconds: float) -> None:
+        self.compressed_files += 1
+        self.compressed_in += original
+        self.compressed_out += final
+        self.compression_seconds += seconds
+
+    def uploaded(self, size: int, seconds: float) -> None:
+        self.upload_seconds = (self.upload_seconds or 0.0) + seconds
+        self.bytes_uploaded += size
 
     @property
-    def ok(self) -> bool:
-        return self.outcome == SUCCESS
+    def compression_ratio(self) -> float | None:
+        """final / original bytes of what was compressed (0.4: 2.5 times smaller)."""
+        return self.compressed_out / self.compressed_in if self.compressed_in else None
+
+    def metrics(self, job_id: str, outcome: str) -> JobMetrics:
+        """The row for this job; ``outcome`` is ``success``, ``cancelled`` or an error code."""
+        return JobMetrics(
+            job_id=job_id,
+            platform=self.platform,
+            outcome=outcome,
+            guild_id=self.guild_id,
+            method=self.method,
+            download_seconds=self.download_seconds,
+            bytes_downloaded=self.bytes_downloaded,
+            compression_seconds=self.compression_seconds if self.compressed_files else None,
+            compression_ratio=self.compression_ratio,
+            compressed_files=self.compressed_files,
+            upload_seconds=self.upload_seconds,
+            bytes_uploaded=self.bytes_uploaded,
+        )
 
 
-@dataclass(frozen=True)
-class MetricsSummary:
-    count: int
-    successes: int
-    median_seconds: float | None
-    p95_seconds: float | None
-    by_method: dict[str, int]
-    total_bytes: int
-
-    @property
-    def success_rate(self) -> float | None:
-        return self.successes / self.count if self.count else None
-
-
-class MetricsRecorder(Protocol):
-    def record(self, record: DownloadRecord) -> None: ...
-
-    def summary(self, platform: str | None = None) -> MetricsSummary:
-        """Over all records (or one platform's)."""
-        ...
-
-
-def summarise(records: Iterable[DownloadRecord]) -> MetricsSummary:
-    """Count, success rate, median/p95 of successful downloads' durations, method split."""
-    rows = list(records)
-    durations = sorted(r.seconds for r in rows if r.ok)
-    return MetricsSummary(
-        count=len(rows),
-        successes=sum(1 for r in rows if r.ok),
-        median_seconds=statistics.median(durations) if durations else None,
-        p95_seconds=percentile(durations, 95) if durations else None,
-        by_method=dict(Counter(r.method for r in rows if r.method)),
-        total_bytes=sum(r.bytes for r in rows if r.ok),
-    )
-
-
-def percentile(sorted_values: list[float], pct: float) -> float:
-    """Nearest-rank percentile of an ascending, non-empty list (p95 of 20 values = the 19th)."""
-    rank = max(1, math.ceil(pct / 100 * len(sorted_values)))
-    return sorted_values[rank - 1]
-
-
-class InMemoryMetrics:
-    """The last ``window`` records in memory."""
-
-    def __init__(self, window: int = 10_000) -> None:
-        self._records: deque[DownloadRecord] = deque(maxlen=window)
-
-    def record(self, record: DownloadRecord) -> None:
-        self._records.append(record)
-
-    def summary(self, platform: str | None = None) -> MetricsSummary:
-        return summarise(r for r in self._records if platform is None or r.platform == platform)
-
-
-__all__ = [
-    "SUCCESS",
-    "DownloadRecord",
-    "InMemoryMetrics",
-    "MetricsRecorder",
-    "MetricsSummary",
-    "percentile",
-    "summarise",
-]
+__all__ = ["SUCCESS", "JobMeter"]

@@ -9,7 +9,7 @@ else, and an admin-raised priority wins within a round.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -56,6 +56,14 @@ def fair_order(
     return order
 
 
-def next_job(queued: Sequence[Candidate], last_served: Mapping[int, float]) -> Candidate | None:
-    order = fair_order(queued, last_served)
-    return order[0] if order else None
+def next_job(queued: Iterable[Candidate], last_served: Mapping[int, float]) -> Candidate | None:
+    """The first job of :func:`fair_order`, in O(n): each user's head, then the user served
+    longest ago (ties: the better head). What a claim needs, without simulating the rest."""
+    heads: dict[int, Candidate] = {}
+    for c in queued:
+        best = heads.get(c.user_id)
+        if best is None or _head_key(c) < _head_key(best):
+            heads[c.user_id] = c
+    if not heads:
+        return None
+    return min(heads.values(), key=lambda c: (last_served.get(c.user_id, 0.0), _head_key(c)))

@@ -80,13 +80,17 @@ class History:
                 row.message_id, row.jump_url = message_id, jump_url
 
     async def archived_by_sha(self, sha256: str) -> StoredFile | None:
-        """An archive file with this content already stored (download-only dedup)."""
+        """An archive file with this content already stored (download-only dedup).
+
+        The newest record wins: if an archived file was deleted by hand and stored again, the
+        new copy is the one to point at.
+        """
         async with self._sessions() as s:
             row = (
                 await s.scalars(
                     select(FileRow)
                     .where(FileRow.sha256 == sha256, FileRow.archived.is_(True))
-                    .order_by(FileRow.id)
+                    .order_by(FileRow.id.desc())
                     .limit(1)
                 )
             ).first()

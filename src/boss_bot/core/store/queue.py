@@ -18,10 +18,11 @@ from typing import Any, Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import raiseload
 
 from boss_bot.core.errors import QueueFullError
 from boss_bot.core.store import schema
-from boss_bot.core.store.fairness import Candidate, fair_order
+from boss_bot.core.store.fairness import Candidate, fair_order, next_job
 from boss_bot.core.store.schema import JobRow, now
 
 
@@ -82,7 +83,7 @@ class Job:
 class JobQueue(Protocol):
     async def enqueue(self, spec: JobSpec) -> Job: ...
     async def claim(self, job_id: str | None = None) -> Job | None: ...
-    async def set_stage(self, job_id: str, stage: str, **fields: Any) -> None: ...
+    async def set_stage(self, job_id: str, stage: str | None = None, **fields: Any) -> None: ...
     async def complete(self, job_id: str) -> Job | None: ...
     async def fail(self, job_id: str, code: str, message: str) -> Job | None: ...
     async def cancel(self, job_id: str, by: int | None = None) -> Job | None: ...
@@ -92,7 +93,14 @@ class JobQueue(Protocol):
         self, *, status: str | None = None, user_id: int | None = None, limit: int = 50
     ) -> list[Job]: ...
     async def position(self, job_id: str) -> int | None: ...
+    async def positions(self) -> dict[str, int]: ...
+    async def statuses(self, job_ids: Sequence[str]) -> dict[str, str]: ...
+    async def set_priority(self, job_id: str, priority: int) -> Job | None: ...
     async def recover(self) -> list[Job]: ...
+
+
+#: Job snapshots never need the job's files: skip the relationship's extra SELECT.
+_NO_FILES = (raiseload(JobRow.files),)
 
 
 def new_job_id() -> str:
@@ -157,6 +165,11 @@ class SqlJobQueue:
             return Job.from_row(row)
 
     async def _order(self) -> list[Candidate]:
+        queued, served = await self._candidates()
+        return fair_order(queued, served)
+
+    async def _candidates(self) -> tuple[list[Candidate], dict[int, float]]:
+        """The queued jobs and, for their users, when each was last served."""
         async with self._sessions() as s:
             queued = (
                 await s.execute(
@@ -165,63 +178,86 @@ class SqlJobQueue:
                     )
                 )
             ).all()
-            served = dict(
-                (
-                    await s.execute(
-                        select(JobRow.user_id, func.max(JobRow.started_at))
-                        .where(JobRow.started_at.is_not(None))
-                        .group_by(JobRow.user_id)
-                    )
-                ).all()
+            users = {q.user_id for q in queued}
+            # Only the users waiting matter: keeps the claim cheap however long the history.
+            served = (
+                dict(
+                    (
+                        await s.execute(
+                            select(JobRow.user_id, func.max(JobRow.started_at))
+                            .where(JobRow.started_at.is_not(None), JobRow.user_id.in_(users))
+                            .group_by(JobRow.user_id)
+                        )
+                    ).all()
+                )
+                if users
+                else {}
             )
-        return fair_order([Candidate(*q) for q in queued], served)
+        return [Candidate(*q) for q in queued], served
 
     async def claim(self, job_id: str | None = None) -> Job | None:
         """queued → running: ``job_id``, or the fair next one. None when there is none."""
         for _ in range(20):  # bounded: each lost race means another claimer made progress
             if job_id is None:
-                order = await self._order()
-                if not order:
+                head = next_job(*await self._candidates())
+                if head is None:
                     return None
-                target = order[0].id
+                target = head.id
             else:
                 target = job_id
             async with self._sessions.begin() as s:
-                moved = await s.execute(
-                    update(JobRow)
-                    .where(JobRow.id == target, JobRow.status == schema.QUEUED)
-                    .values(
-                        status=schema.RUNNING,
-                        stage="starting",
-                        started_at=now(),
-                        attempts=JobRow.attempts + 1,
+                # UPDATE … RETURNING (SQLite ≥ 3.35, PostgreSQL): the move and the new row in
+                # one statement; no row back means another claimer won the race.
+                row = (
+                    await s.scalars(
+                        update(JobRow)
+                        .where(JobRow.id == target, JobRow.status == schema.QUEUED)
+                        .values(
+                            status=schema.RUNNING,
+                            stage="starting",
+                            started_at=now(),
+                            attempts=JobRow.attempts + 1,
+                        )
+                        .returning(JobRow)
+                        .options(*_NO_FILES)
+                        .execution_options(populate_existing=True)
                     )
-                )
-                if moved.rowcount == 1:  # type: ignore[attr-defined]
-                    row = await s.get(JobRow, target)
-                    assert row is not None
+                ).first()
+                if row is not None:
                     return Job.from_row(row)
             if job_id is not None:
                 return None
         return None
 
-    async def set_stage(self, job_id: str, stage: str, **fields: Any) -> None:
-        """Record progress (stage, status uploading, work_dir, posted_batches, …) if active."""
+    async def set_stage(self, job_id: str, stage: str | None = None, **fields: Any) -> None:
+        """Record progress (stage, status uploading, work_dir, posted_batches, …) if active.
+
+        ``stage=None`` leaves the stage as it is (e.g. only noting the status message's id).
+        """
+        values = dict(fields) if stage is None else {"stage": stage, **fields}
+        if not values:
+            return
         async with self._sessions.begin() as s:
             await s.execute(
                 update(JobRow)
                 .where(JobRow.id == job_id, JobRow.status.in_(schema.ACTIVE_STATUSES))
-                .values(stage=stage, **fields)
+                .values(**values)
             )
 
     async def _finish(self, job_id: str, status: str, **fields: Any) -> Job | None:
         async with self._sessions.begin() as s:
-            await s.execute(
-                update(JobRow)
-                .where(JobRow.id == job_id, JobRow.status.in_(schema.ACTIVE_STATUSES))
-                .values(status=status, stage=status, finished_at=now(), **fields)
-            )  # the first outcome wins: a cancel racing a completion changes nothing
-            row = await s.get(JobRow, job_id, populate_existing=True)
+            row = (
+                await s.scalars(
+                    update(JobRow)
+                    .where(JobRow.id == job_id, JobRow.status.in_(schema.ACTIVE_STATUSES))
+                    .values(status=status, stage=status, finished_at=now(), **fields)
+                    .returning(JobRow)
+                    .options(*_NO_FILES)
+                    .execution_options(populate_existing=True)
+                )
+            ).first()  # the first outcome wins: a cancel racing a completion changes nothing
+            if row is None:
+                row = await s.get(JobRow, job_id, populate_existing=True, options=_NO_FILES)
             return Job.from_row(row) if row else None
 
     async def complete(self, job_id: str) -> Job | None:
@@ -245,14 +281,15 @@ class SqlJobQueue:
                 .values(
                     status=schema.QUEUED, stage=schema.QUEUED, error_code=None,
                     error_message=None, finished_at=None, cancelled_by=None, posted_batches=0,
+                    resumed=False,
                 )
             )  # fmt: skip
-            row = await s.get(JobRow, job_id, populate_existing=True)
+            row = await s.get(JobRow, job_id, populate_existing=True, options=_NO_FILES)
             return Job.from_row(row) if row else None
 
     async def get(self, job_id: str) -> Job | None:
         async with self._sessions() as s:
-            row = await s.get(JobRow, job_id)
+            row = await s.get(JobRow, job_id, options=_NO_FILES)
             return Job.from_row(row) if row else None
 
     async def list(
@@ -275,6 +312,34 @@ class SqlJobQueue:
             if c.id == job_id:
                 return i
         return None
+
+    async def positions(self) -> dict[str, int]:
+        """Every queued job's 1-based place in the fair order (one query for a whole queue)."""
+        return {c.id: i for i, c in enumerate(await self._order(), start=1)}
+
+    async def statuses(self, job_ids: Sequence[str]) -> dict[str, str]:
+        """The current status of each known job among ``job_ids`` (the bot polls this to see
+        cancels made elsewhere, e.g. by ``bossctl queue cancel``)."""
+        if not job_ids:
+            return {}
+        async with self._sessions() as s:
+            rows = (
+                await s.execute(
+                    select(JobRow.id, JobRow.status).where(JobRow.id.in_(list(job_ids)))
+                )
+            ).all()
+        return dict(rows)  # type: ignore[arg-type]
+
+    async def set_priority(self, job_id: str, priority: int) -> Job | None:
+        """Change a queued job's priority (admins raise it); other jobs are left alone."""
+        async with self._sessions.begin() as s:
+            await s.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.status == schema.QUEUED)
+                .values(priority=priority)
+            )
+            row = await s.get(JobRow, job_id, populate_existing=True, options=_NO_FILES)
+            return Job.from_row(row) if row else None
 
     async def recover(self) -> list[Job]:
         """After a restart: jobs that were running go back to the queue, marked ``resumed``.

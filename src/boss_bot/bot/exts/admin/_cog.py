@@ -58,8 +58,9 @@ class Admin(commands.Cog):
     @commands.hybrid_command(name="cleanup")
     async def cleanup(self, ctx: commands.Context[BossBot]) -> None:
         """Delete request directories left behind (none of a job in flight)."""
-        min_age = 0.0 if not self.bot.pipeline.jobs() else MIN_AGE_SECONDS
+        busy = self.bot.pipeline.work_dirs()
+        min_age = 0.0 if not busy and not await self.bot.pipeline.jobs() else MIN_AGE_SECONDS
         root = self.bot.settings.requests_dir
-        stale = stale_request_dirs(root, min_age=min_age)
+        stale = await asyncio.to_thread(stale_request_dirs, root, in_use=busy, min_age=min_age)
         count, freed = await asyncio.to_thread(remove_dirs, stale)
         await ctx.send(f"Removed {count} request folder(s), {human_bytes(freed)} freed.")

@@ -16,6 +16,8 @@ _BOOL_WORDS = frozenset(
 )  # fmt: skip
 _TRUE = frozenset({"true", "yes", "y", "on", "1", "enable", "enabled"})
 _UPLOAD_FLAG = "upload="
+_FORCE_FLAG = "force="
+_FORCE_WORDS = frozenset({"--force", "-f"})
 
 
 def is_bool_word(word: str) -> bool:
@@ -41,11 +43,23 @@ def split_links(words: Iterable[str], upload: bool) -> tuple[list[str], bool]:
     A slash command's ``url`` option is one string; Greedy splits it on spaces, so
     ``url: "a b"`` gives two links as ``$download a b`` does.
     """
+    links, upload, _force = parse_words(words, upload=upload, force=False)
+    return links, upload
+
+
+def parse_words(words: Iterable[str], *, upload: bool, force: bool) -> tuple[list[str], bool, bool]:
+    """Links in order without duplicates, plus the ``upload=…`` and ``force=…`` / ``--force``
+    flags written among them (``$download <url> force=True`` re-posts what dedup would link)."""
     links: list[str] = []
     for word in words:
         for part in word.split():
-            if part.lower().startswith(_UPLOAD_FLAG):
-                upload = part[len(_UPLOAD_FLAG) :].lower() in _TRUE
+            lower = part.lower()
+            if lower.startswith(_UPLOAD_FLAG):
+                upload = lower[len(_UPLOAD_FLAG) :] in _TRUE
+            elif lower.startswith(_FORCE_FLAG):
+                force = lower[len(_FORCE_FLAG) :] in _TRUE
+            elif lower in _FORCE_WORDS:
+                force = True
             elif part not in links:
                 links.append(part)
-    return links, upload
+    return links, upload, force

@@ -1,4 +1,4 @@
-"""`status` and `cancel`."""
+"""`status`, `cancel`, `retry` and `priority`."""
 
 from __future__ import annotations
 

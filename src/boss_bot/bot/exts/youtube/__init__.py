@@ -1,4 +1,4 @@
-"""`yt-download`, `yt-playlist` and `yt-stats`."""
+"""`yt-download` and `yt-playlist`."""
 
 from __future__ import annotations
 

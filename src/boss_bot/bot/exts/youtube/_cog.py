@@ -1,4 +1,4 @@
-"""YouTube commands: quality and audio-only, playlists, and download statistics."""
+"""YouTube commands: quality and audio-only, and playlists (`yt-stats` is in exts/stats)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from discord.ext import commands
 
 from boss_bot.bot.checks import download_allowed
 from boss_bot.bot.delivery import run_links
-from boss_bot.bot.exts.youtube._stats import render_stats
 from boss_bot.core.errors import BossBotError
 from boss_bot.core.models import DownloadOptions
 from boss_bot.core.strategies import strategy_for
@@ -29,7 +28,7 @@ def is_youtube(url: str) -> bool:
 
 
 class YouTube(commands.Cog):
-    """YouTube downloads with a chosen quality, playlists, and statistics."""
+    """YouTube downloads with a chosen quality, and playlists."""
 
     def __init__(self, bot: BossBot) -> None:
         self.bot = bot
@@ -75,8 +74,3 @@ class YouTube(commands.Cog):
         await run_links(
             self.bot, ctx, [url], kind="yt-playlist", options=options, one_file_per_message=True
         )
-
-    @commands.hybrid_command(name="yt-stats")
-    async def yt_stats(self, ctx: commands.Context[BossBot]) -> None:
-        """YouTube download statistics: count, success rate, durations, API/CLI split."""
-        await ctx.send(render_stats(self.bot.pipeline.metrics.summary(platform="youtube")))

@@ -1,0 +1,60 @@
+"""boss-bot's HTTP face: a JSON API under ``/api/v1`` (queue downloads, follow jobs live over
+Server-Sent Events, stats), Prometheus ``/metrics`` and ``/healthz`` / ``/readyz``.
+
+It runs inside the bot process, in the bot's event loop, when HTTP_ENABLED is set
+(:func:`serve`); see docs/operations.md. Nothing here imports discord: the bot hands in what
+is Discord-specific (is the gateway connected?) as plain callables in :class:`Services`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from boss_bot.core.settings import BossSettings
+from boss_bot.core.store import Store
+from boss_bot.http.app import OPENAPI_URL, create_app
+from boss_bot.http.server import HttpServer, start_http_server
+from boss_bot.http.services import Services
+
+
+async def serve(services: Services) -> HttpServer:
+    """Build the app and serve it on HTTP_HOST:HTTP_PORT in the running event loop."""
+    settings = services.settings
+    return await start_http_server(create_app(services), settings.http_host, settings.http_port)
+
+
+async def start_if_enabled(
+    settings: BossSettings,
+    store: Store,
+    *,
+    gateway_connected: Callable[[], bool] | None = None,
+    pipeline: Any = None,
+) -> HttpServer | None:
+    """What a process calls at start-up: serve the API when HTTP_ENABLED, else None.
+
+    ``pipeline`` (the bot's) makes POST /downloads go through its ``submit`` (the scheduler
+    wakes at once) and cancels stop a running job here at once; without it jobs are only
+    persisted and cancels written to the store, and the process running them notices.
+    """
+    if not settings.http_enabled:
+        return None
+    services = Services(
+        settings=settings,
+        store=store,
+        gateway_connected=gateway_connected,
+        submit=getattr(pipeline, "submit", None),
+        cancel=getattr(pipeline, "cancel", None),
+    )
+    return await serve(services)
+
+
+__all__ = [
+    "OPENAPI_URL",
+    "HttpServer",
+    "Services",
+    "create_app",
+    "serve",
+    "start_http_server",
+    "start_if_enabled",
+]

@@ -1,0 +1,54 @@
+"""What the HTTP app needs from the process it runs in, handed to :func:`create_app`.
+
+The app builds nothing itself (no settings, no store, no pipeline): the bot (or a worker, or
+a test) passes what it has. Optional hooks are None where they make no sense, e.g. a worker
+process has no gateway, so ``/readyz`` does not check one there.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from boss_bot.core.events import BUS, EventBus
+from boss_bot.core.settings import BossSettings
+from boss_bot.core.store import Store
+from boss_bot.core.telemetry import TELEMETRY, Telemetry
+from boss_bot.core.urls import Resolver
+
+#: ``submit(request) -> Job | AlreadyPosted``: the in-process pipeline's intake (quotas, queue
+#: limits, persisted job, scheduler woken). Typed loosely so this module needs no pipeline.
+Submit = Callable[[Any], Awaitable[Any]]
+
+
+@dataclass
+class Services:
+    settings: BossSettings
+    store: Store
+    bus: EventBus = field(default_factory=lambda: BUS)
+    telemetry: Telemetry = field(default_factory=lambda: TELEMETRY)
+    #: True while the Discord gateway is connected (the bot); None: not a gateway process.
+    gateway_connected: Callable[[], bool] | None = None
+    #: The pipeline's ``submit``; None: jobs are only persisted (``quotas.check`` + ``enqueue``)
+    #: and the bot's dispatcher claims them from the queue.
+    submit: Submit | None = None
+    #: The pipeline's ``cancel(job_id, by=...)``: stops a running job in this process at once
+    #: (None: the store is updated and the process running it notices within a second).
+    cancel: Callable[..., Awaitable[Any]] | None = None
+    #: check_url's resolver (tests inject one so they never need DNS).
+    resolve: Resolver | None = None
+    #: Is ffmpeg there? Default: ``shutil.which(FFMPEG_PATH)``.
+    ffmpeg_available: Callable[[], bool] | None = None
+    #: SSE: seconds between keep-alive comments, which also re-check the job in the store.
+    sse_keepalive_seconds: float = 15.0
+    #: SSE: close a stream after this long (None: when the job ends). Clients reconnect.
+    sse_max_seconds: float | None = None
+    #: How long a readiness or metrics probe waits for the store.
+    probe_timeout_seconds: float = 2.0
+
+    def has_ffmpeg(self) -> bool:
+        if self.ffmpeg_available is not None:
+            return self.ffmpeg_available()
+        return shutil.which(self.settings.ffmpeg_path) is not None
