@@ -108,6 +108,8 @@ class BossBot(commands.Bot):
         #: Users who count as admins everywhere (the application's owner(s)); filled at login.
         self.admin_ids: set[int] = set()
         self._closing_started = False
+        # The HTTP API server when HTTP_ENABLED (``self.http`` is discord.py's own client).
+        self.api_server: Any = None
         errors.install(self)
 
     async def login(self, token: str) -> None:
@@ -126,6 +128,17 @@ class BossBot(commands.Bot):
         resumed = await self.pipeline.start()
         if resumed:
             log.info("resuming %d job(s) interrupted by the last stop", len(resumed))
+        # The HTTP API (HTTP_ENABLED) runs in this event loop, beside the gateway. FastAPI is
+        # imported only when it is on.
+        if self.settings.http_enabled:
+            from boss_bot.http import start_if_enabled
+
+            self.api_server = await start_if_enabled(
+                self.settings,
+                self.store,
+                gateway_connected=lambda: self.is_ready() and not self.is_closed(),
+                pipeline=self.pipeline,
+            )
 
     async def adopt(self, job: Job, request: JobRequest, reason: AdoptReason) -> Attachment | None:
         """The pipeline's JobHost: see :func:`boss_bot.bot.delivery.adopt_job`."""
@@ -161,6 +174,8 @@ class BossBot(commands.Bot):
         next start), let their status messages say so, stop our workers, then disconnect."""
         if not self._closing_started:
             self._closing_started = True
+            if self.api_server is not None:
+                await self.api_server.stop()
             pipeline = getattr(self, "pipeline", None)
             if pipeline is not None:
                 await pipeline.close()

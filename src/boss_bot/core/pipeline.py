@@ -43,7 +43,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, Protocol
 
-from boss_bot.core import paths
+from boss_bot.core import paths, telemetry
 from boss_bot.core.archive import Archive, ArchivedFile
 from boss_bot.core.compression import compress_to_fit
 from boss_bot.core.dedup import digest
@@ -53,6 +53,7 @@ from boss_bot.core.errors import (
     UploadError,
     UploadTooLargeError,
 )
+from boss_bot.core.events import BUS, publish_stage
 from boss_bot.core.jobs import (
     CANCELLED,
     FINAL_STATUSES,
@@ -63,6 +64,8 @@ from boss_bot.core.jobs import (
     JobRequest,
     LimitBook,
 )
+from boss_bot.core.logs import job_context
+from boss_bot.core.logs import set_stage as set_log_stage
 from boss_bot.core.manager import DownloadManager
 from boss_bot.core.models import (
     STATUS_COMPRESSING,
@@ -537,7 +540,9 @@ class Pipeline:
 
     async def _run(self, live: _Live, job: Job) -> None:
         try:
-            result = await self._execute(live, job)
+            # Every log line of this job carries its id, guild, platform and stage.
+            with job_context(job.id, guild_id=job.guild_id, platform=job.platform, stage="start"):
+                result = await self._execute(live, job)
         finally:
             self._release(job.id)
         self._settle(live, result)
@@ -614,7 +619,9 @@ class Pipeline:
             result.seconds = time.monotonic() - started
         if outcome is not None:
             try:
-                await self.store.metrics.record(meter.metrics(job.id, outcome))
+                metrics = meter.metrics(job.id, outcome)
+                telemetry.observe_job(metrics)
+                await self.store.metrics.record(metrics)
             except Exception:
                 log.exception("job %s: could not record its metrics", job.id)
         result.job = await self._job(job.id) or job
@@ -626,6 +633,7 @@ class Pipeline:
         self._emit(Stage("downloading", job.id))
 
         def relay(event: ProgressEvent) -> None:
+            BUS.progress(job.id, event)
             if event.status == STATUS_DOWNLOADING:
                 self._emit(
                     Stage(
@@ -639,10 +647,12 @@ class Pipeline:
                 )
 
         started = time.monotonic()
+        set_log_stage("downloading")
         try:
-            meta = await self.manager.download(
-                request.url, dest=work, options=request.options, on_progress=relay
-            )
+            with telemetry.active_download():
+                meta = await self.manager.download(
+                    request.url, dest=work, options=request.options, on_progress=relay
+                )
         finally:
             meter.download_seconds = time.monotonic() - started
         meter.method = meta.download_method
@@ -714,6 +724,8 @@ class Pipeline:
                         "lower than it says.",
                     ) from exc
                 retried = True
+                telemetry.discord_413()
+                telemetry.discord_retry("too_large")
                 limit = await self.limits.lower(guild, refused, limit)
                 self._emit(Stage("compressing", job.id, note=f"retrying at {_mib(limit)}"))
                 pending = await self._fit(job, pending, limit, work, reports, dims, meter)
@@ -807,19 +819,22 @@ class Pipeline:
             self._emit(Stage("compressing", job.id, percent=0.0, filename=src.name))
 
             def relay(event: ProgressEvent, name: str = src.name) -> None:
+                BUS.progress(job.id, event)
                 if event.status == STATUS_COMPRESSING and event.fraction is not None:
                     self._emit(
                         Stage("compressing", job.id, percent=event.fraction * 100, filename=name)
                     )
 
-            fitted = await compress_to_fit(
-                src,
-                target,
-                dest_dir=work / f".fit-{target}",
-                settings=self.settings,
-                on_progress=relay,
-                allow_split=self.settings.upload_allow_split,
-            )
+            set_log_stage("compressing")
+            with telemetry.active_encode():
+                fitted = await compress_to_fit(
+                    src,
+                    target,
+                    dest_dir=work / f".fit-{target}",
+                    settings=self.settings,
+                    on_progress=relay,
+                    allow_split=self.settings.upload_allow_split,
+                )
             meter.compressed(fitted.original_bytes, fitted.final_bytes, fitted.elapsed_seconds)
             n = len(fitted.paths)
             for i, p in enumerate(fitted.paths, 1):
@@ -869,6 +884,7 @@ class Pipeline:
 
     # -- stages ------------------------------------------------------------------------------
     def _emit(self, stage: Stage, live: _Live | None = None) -> None:
+        publish_stage(stage)  # the HTTP API's live progress (SSE) hears every stage
         live = live or self._live.get(stage.job_id)
         listener = live.attachment.on_stage if live is not None else None
         if listener is None:
