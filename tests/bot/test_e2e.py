@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import psutil
+import pytest
 
 from tests.bot.conftest import GALLERY_SIZE, BotMedia, MakeWorld, World
 from tests.conftest import tool_processes
@@ -259,3 +260,22 @@ async def test_slash_download_uses_the_interaction_limit(
     [attachment] = post.attachments
     assert attachment.size <= 20_000  # fitted to the interaction's limit, not the guild's 50 MiB
     assert interaction.callbacks, "the interaction was acknowledged"
+
+
+async def test_yt_playlist_posts_each_video_as_its_own_job(
+    world: World, media_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # YouTube itself cannot be reached here: let the YouTube-only command take a local page
+    # whose three <video> tags yt-dlp reads as a playlist.
+    from boss_bot.bot.exts.youtube import _cog
+
+    monkeypatch.setattr(_cog, "is_youtube", lambda url: True)
+    before = len(media_server.requests)
+    msg_id = await world.say(
+        world.tier2, f"$yt-playlist {media_server.url('page/multi.html')} 720p 2"
+    )
+    statuses = await world.final_status(world.tier2, msg_id, count=2)
+    assert all("✅" in s.content for s in statuses)
+    posts = uploads(world, world.tier2)
+    assert len(posts) == 2 and all(len(m.attachments) == 1 for m in posts)
+    assert [r for r in media_server.requests[before:] if r[1] == "/c3.mp4"] == []

@@ -66,11 +66,22 @@ class YouTube(commands.Cog):
         quality: Quality = "720p",
         max_videos: commands.Range[int, 1, 25] = 5,
     ) -> None:
-        """Download the first videos of a playlist; each video is posted in its own message."""
+        """Download the first videos of a playlist; each is posted as soon as it finishes.
+
+        The playlist is listed first (no download), then every video runs as its own job, so
+        the first ones are posted while the later ones are still downloading.
+        """
         if not is_youtube(url):
             await ctx.send(NOT_YOUTUBE)
             return
-        options = DownloadOptions(quality=quality, playlist=True, max_items=max_videos)
+        async with ctx.typing():
+            entries = await self.bot.manager.expand_playlist(url, max_items=max_videos)
         await run_links(
-            self.bot, ctx, [url], kind="yt-playlist", options=options, one_file_per_message=True
+            self.bot,
+            ctx,
+            [e.url for e in entries],
+            kind="yt-playlist",
+            options=DownloadOptions(quality=quality),
+            one_file_per_message=True,
+            max_links=max_videos,
         )
