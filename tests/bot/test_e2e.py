@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import logging
 import subprocess
 from pathlib import Path
 
@@ -279,3 +280,22 @@ async def test_yt_playlist_posts_each_video_as_its_own_job(
     posts = uploads(world, world.tier2)
     assert len(posts) == 2 and all(len(m.attachments) == 1 for m in posts)
     assert [r for r in media_server.requests[before:] if r[1] == "/c3.mp4"] == []
+
+
+async def test_token_never_reaches_the_logs(
+    make_world, bot_media: BotMedia, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A full run (login, gateway, a download, an upload) logged at DEBUG: no token anywhere."""
+    caplog.set_level(logging.DEBUG)
+    async with make_world() as world:
+        token = world.double.token
+        msg_id = await world.say(world.tier0, f"$download {bot_media.photo_url}")
+        [status] = await world.final_status(world.tier0, msg_id)
+        assert "✅" in status.content
+        assert all(
+            token not in m.content
+            for m in world.double.bot_messages(world.tier0.default_channel_id)
+        )
+    logged = "\n".join(f"{r.getMessage()} {r.args!r}" for r in caplog.records)
+    assert len(caplog.records) > 20, "the run really was logged"
+    assert token not in logged
