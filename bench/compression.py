@@ -6,7 +6,8 @@ For each input (20 s 720p noisy, 20 s half clean/half noisy, 3 min low-motion) a
 (8 and 10 MiB) it prints size/budget, SSIM against the source (ffmpeg ``-lavfi ssim``, the output
 scaled back to the source size when the ladder shrank it) and wall time for:
 
-* boss-bot: ``compress_to_fit`` (capped 1-pass ABR, correction pass only when off target);
+* boss-bot: ``compress_to_fit`` (capped 1-pass ABR at the preset planning.choose_preset picks
+  from the planned bits per pixel, correction pass only when off target);
 * reference bot: 1-pass libx264 ``-preset slow``, total = (budget_MB - 2) * 8000 / duration
   kbit/s, 90 % video / 10 % audio, ``-maxrate``/``-bufsize`` equal to the total;
 * 2-pass veryfast and 2-pass medium, at the same video/audio bitrates boss-bot planned.
@@ -26,7 +27,7 @@ import time
 from pathlib import Path
 
 from boss_bot.core.compression import compress_to_fit
-from boss_bot.core.compression.planning import plan_video
+from boss_bot.core.compression.planning import choose_preset, plan_video
 from boss_bot.core.settings import MIB, BossSettings
 
 FF = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
@@ -120,7 +121,10 @@ def main() -> None:
             out_dir = work / f"{src.stem}-{budget_mib}"
             t0 = time.perf_counter()
             res = asyncio.run(compress_to_fit(src, budget, dest_dir=out_dir, settings=settings))
-            rows.append((f"boss-bot ({res.passes} pass)", res.path, time.perf_counter() - t0))
+            preset = choose_preset(settings.compression_ffmpeg_preset, plan.bits_per_pixel)
+            rows.append(
+                (f"boss-bot ({res.passes} pass, {preset})", res.path, time.perf_counter() - t0)
+            )
 
             video_kbps, audio_kbps = plan.video_kbps, plan.audio_kbps
             for name, preset in (

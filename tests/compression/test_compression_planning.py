@@ -115,3 +115,75 @@ def test_two_hour_video_refusal_is_readable(tmp_path: Path) -> None:
     assert plan_for(job, 7200.0) is None
     err = too_long(job, tried_split=False)
     assert err.user_message == "a 2 h video cannot fit in 10 MiB at a watchable quality"
+
+
+def test_preset_steps_slower_only_when_the_plan_is_starved_of_bits() -> None:
+    low, high = p.LOW_BITS_PER_PIXEL / 2, p.LOW_BITS_PER_PIXEL * 2
+    assert p.choose_preset("veryfast", high) == "veryfast"
+    assert p.choose_preset("veryfast", p.LOW_BITS_PER_PIXEL) == "veryfast"
+    assert p.choose_preset("veryfast", None) == "veryfast"
+    assert p.choose_preset("veryfast", low) == "medium"
+    assert p.choose_preset("ultrafast", low) == "faster"  # the setting stays the fast end
+    assert p.choose_preset("medium", low) == "slow"  # never past SLOWEST_AUTO_PRESET ...
+    assert p.choose_preset("fast", low) == "slow"
+    assert p.choose_preset("slower", low) == "slower"  # ... and never faster than the setting
+
+
+def test_plan_carries_bits_per_pixel_and_a_long_clip_gets_the_slower_preset() -> None:
+    def plan(seconds: float) -> p.VideoPlan:
+        got = p.plan_video(
+            duration=seconds, width=1280, height=720, fps=30, target_bytes=8 * MIB,
+            has_audio=True, audio_source_kbps=192, min_video_kbps=125, min_audio_kbps=32,
+        )  # fmt: skip
+        assert got is not None
+        return got
+
+    short, long = plan(20), plan(180)  # the benchmark's noisy and low-motion clips
+    assert short.bits_per_pixel == pytest.approx(short.video_kbps * 1000 / (1280 * 720 * 30))
+    assert p.choose_preset("veryfast", short.bits_per_pixel) == "veryfast"
+    assert p.choose_preset("veryfast", long.bits_per_pixel) == "medium"
+    # corrections keep the preset of the first plan
+    assert long.with_video_kbps(10 * long.video_kbps).bits_per_pixel == long.bits_per_pixel
+
+
+def test_video_command_uses_the_chosen_preset_and_the_tight_rate_tolerance(
+    tmp_path: Path,
+) -> None:
+    from boss_bot.core.compression._ffmpeg import video_command
+
+    settings = BossSettings(_env_file=None)  # type: ignore[call-arg]
+    starved = p.VideoPlan(1280, 720, None, 320, 32, 1, 180.0, bits_per_pixel=0.012)
+    cmd = video_command(
+        settings, tmp_path / "in.mp4", tmp_path / "out.mp4", starved, source_size=(1280, 720)
+    )
+    assert cmd[cmd.index("-preset") + 1] == "medium"
+    assert cmd[cmd.index("-x264-params") + 1] == "partitions=i8x8,i4x4:ratetol=0.25"
+    rich = starved.with_video_kbps(3000)  # a correction of the same first plan: same preset
+    cmd = video_command(
+        settings, tmp_path / "in.mp4", tmp_path / "o.mp4", rich, source_size=(1280, 720)
+    )
+    assert cmd[cmd.index("-preset") + 1] == "medium"
+    plenty = p.VideoPlan(1280, 720, None, 3000, 128, 2, 20.0, bits_per_pixel=0.11)
+    cmd = video_command(
+        settings, tmp_path / "in.mp4", tmp_path / "out.mp4", plenty, source_size=(1280, 720)
+    )
+    assert cmd[cmd.index("-preset") + 1] == "veryfast"
+    assert cmd[cmd.index("-x264-params") + 1] == "ref=2:trellis=1:ratetol=0.25"
+
+
+def test_correction_interpolates_once_the_budget_is_bracketed() -> None:
+    budget = 200 * 1024
+    plan = p.VideoPlan(640, 360, None, 288, 32, 1, 4.0)
+    # measured on the half easy / half noisy test clip: 353k -> 1.16x, 288k -> 0.906x
+    tries = [(353, int(1.16 * budget)), (288, int(0.906 * budget))]
+    got = p.next_video_kbps(plan, tries, budget)
+    aim = p.CORRECTION_AIM * budget
+    expected = 288 + (aim - 0.906 * budget) * (353 - 288) / ((1.16 - 0.906) * budget)
+    assert got == pytest.approx(expected, abs=1)
+    assert 288 < got < 353
+    # a single point: scaled from it, as corrected_video_kbps does
+    assert p.next_video_kbps(plan, tries[1:], budget) == p.corrected_video_kbps(
+        plan, tries[1][1], budget
+    )
+    # never outside the bracket, even when the sizes say so
+    assert p.next_video_kbps(plan, [(300, budget + 1), (299, budget)], budget) == 299

@@ -71,6 +71,13 @@ async def test_half_easy_half_noisy_clip_is_under_budget(
     budget = 200 * KIB
     res = await compress_to_fit(mixed_clip, budget, dest_dir=tmp_path, settings=settings)
     assert_playable_mp4(res.path, budget, mixed_clip)
+    # x264 with a VBV cap and frame threads is not bit-exact from run to run (the rate control
+    # of a frame sees how far the frames still in flight have got, which depends on the
+    # scheduler), so sizes move by ~0.5 % with the machine's load. This 4 s clip ends harder
+    # than it starts: the first encode lands ~6 % over, and the correction (scaled from that
+    # measurement, interpolated once one try was under and one over) lands at 0.97-0.98 however
+    # the sizes fall. Before interpolation, a correction aimed from a single point could land
+    # at 0.90 and an overshooting raise left that result (0.896 once under heavy load).
     assert res.final_bytes >= 0.9 * budget
 
 

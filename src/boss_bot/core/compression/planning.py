@@ -7,15 +7,18 @@ Units: bytes for sizes, kbit/s (1000 bit/s) for bitrates, seconds for durations.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-#: Fraction of the byte budget the first encode aims at. x264's 1-pass ABR lands within about
-#: ±1.5 % of its target on 20 s clips (it overshoots on clips that end harder than they start),
-#: so aiming at 97.5 % lands at 0.97-0.99 and rarely needs the correction pass.
+#: Fraction of the byte budget the first encode aims at. x264's 1-pass ABR (with the tight
+#: rate tolerance boss-bot sets, see _ffmpeg.X264_RATE_TOLERANCE) lands within about +-1 % of
+#: its target on 20 s clips, a little over on clips that end harder than they start, so aiming at
+#: 97.5 % lands at 0.97-0.99 and rarely needs the correction pass.
 FIRST_AIM = 0.975
-#: What a correction pass aims at (of the budget) after an encode came out over budget.
-CORRECTION_AIM = 0.965
+#: What a correction pass aims at (of the budget). A correction is scaled from a measured encode
+#: of the same clip (or interpolated between two), so it is more precise than the first plan and
+#: can aim nearly as high: it lands at ~0.965-0.975 (an overshoot only costs another encode).
+CORRECTION_AIM = 0.97
 #: A correction never shrinks the bitrate by less than this (avoids a second near-miss).
 MIN_CORRECTION_STEP = 0.98
 #: An encode under this fraction of the budget gets one upward correction pass, unless the
@@ -59,6 +62,21 @@ OPUS_MAX_KBPS = {1: 96, 2: 160}
 #: The most parts a split may produce; beyond that the media is refused.
 MAX_PARTS = 10
 
+#: libx264 presets from fastest to slowest (the values COMPRESSION_FFMPEG_PRESET accepts).
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower")
+#: Below this many video bits per pixel per frame the encode is "starved": x264's slower presets
+#: (RD mode decision, subme >= 6, more references, longer mb-tree look-ahead) then buy a lot of
+#: quality, and a low-bitrate encode is also cheaper per frame. Measured on a 720p30 low-motion
+#: clip, veryfast(+ref=2:trellis=1) -> medium: SSIM +0.010 at 0.012 bpp, +0.005 at 0.023 bpp,
+#: +0.001 at 0.047 bpp (and ~0 at the 0.11-0.14 bpp of the 20 s noisy clips), for ~1.6x the
+#: encode time. See docs/compression.md.
+LOW_BITS_PER_PIXEL = 0.03
+#: How many presets slower than COMPRESSION_FFMPEG_PRESET a starved encode uses
+#: (veryfast -> faster -> fast -> medium).
+LOW_BPP_PRESET_STEPS = 3
+#: Stepping never goes past this preset on its own (a slower setting is kept as it is).
+SLOWEST_AUTO_PRESET = "slow"
+
 
 @dataclass(frozen=True)
 class VideoPlan:
@@ -71,6 +89,10 @@ class VideoPlan:
     audio_kbps: int | None  # None: no audio track
     audio_channels: int | None
     duration: float
+    #: Video bits per pixel per frame of the first plan (None: unknown). Corrections change
+    #: ``video_kbps`` but not this, so every attempt of one output uses the same x264 preset and
+    #: a correction's scaling from the measured miss stays valid.
+    bits_per_pixel: float | None = None
 
     @property
     def maxrate_kbps(self) -> int:
@@ -96,6 +118,25 @@ def scaled_size(width: int, height: int, short_side: int | None) -> tuple[int, i
     short = min(width, height)
     factor = 1.0 if short_side is None or short_side >= short else short_side / short
     return even(width * factor), even(height * factor)
+
+
+def bits_per_pixel(video_kbps: float, width: int, height: int, fps: float) -> float:
+    """Video bits per pixel per frame: how starved the encoder is, whatever the size."""
+    return video_kbps * 1000 / (width * height * max(fps, 1.0))
+
+
+def choose_preset(base: str, bpp: float | None) -> str:
+    """The x264 preset for an encode of ``bpp`` bits per pixel per frame.
+
+    ``base`` (COMPRESSION_FFMPEG_PRESET) is used as is when bits are plentiful; below
+    LOW_BITS_PER_PIXEL it is stepped LOW_BPP_PRESET_STEPS presets slower (veryfast -> medium),
+    never past SLOWEST_AUTO_PRESET, and never faster than ``base``.
+    """
+    if base not in X264_PRESETS or bpp is None or bpp >= LOW_BITS_PER_PIXEL:
+        return base
+    index = X264_PRESETS.index(base)
+    cap = max(index, X264_PRESETS.index(SLOWEST_AUTO_PRESET))
+    return X264_PRESETS[min(index + LOW_BPP_PRESET_STEPS, cap)]
 
 
 def video_floor_kbps(width: int, height: int, fps: float, min_kbps: int) -> float:
@@ -188,14 +229,16 @@ def plan_video(
         eff_fps = rung_fps or fps
         if video_kbps >= video_floor_kbps(w, h, eff_fps, min_video_kbps):
             ceiling = MAX_BITS_PER_PIXEL * w * h * max(eff_fps, 1.0) / 1000
+            kbps = int(min(video_kbps, ceiling))
             return VideoPlan(
                 width=w,
                 height=h,
                 fps=rung_fps,
-                video_kbps=int(min(video_kbps, ceiling)),
+                video_kbps=kbps,
                 audio_kbps=audio_kbps,
                 audio_channels=channels,
                 duration=duration,
+                bits_per_pixel=bits_per_pixel(kbps, w, h, eff_fps),
             )
     return None
 
@@ -217,6 +260,27 @@ def corrected_video_kbps(plan: VideoPlan, produced_bytes: int, target_bytes: int
         else min(factor, MIN_CORRECTION_STEP)
     )
     return max(1, int(plan.video_kbps * factor))
+
+
+def next_video_kbps(plan: VideoPlan, tries: Sequence[tuple[int, int]], target_bytes: int) -> int:
+    """Video bitrate for the next correction, from every encode of this output so far.
+
+    ``tries`` are (video kbit/s, produced bytes), the last one being ``plan``'s. Once one encode
+    came out under the budget and one over, the size is interpolated linearly between the two
+    closest ones (x264's size is close to affine in the bitrate over a few %, but not
+    proportional: a proportional step from the lower one overshoots). Otherwise the last encode
+    is scaled (corrected_video_kbps).
+    """
+    under = [t for t in tries if t[1] <= target_bytes]
+    over = [t for t in tries if t[1] > target_bytes]
+    if under and over:
+        lo_kbps, lo_size = max(under, key=lambda t: t[1])
+        hi_kbps, hi_size = min(over, key=lambda t: t[1])
+        if lo_kbps < hi_kbps and lo_size < hi_size:
+            aim = target_bytes * CORRECTION_AIM
+            kbps = lo_kbps + (aim - lo_size) * (hi_kbps - lo_kbps) / (hi_size - lo_size)
+            return int(min(max(kbps, lo_kbps), hi_kbps - 1))
+    return corrected_video_kbps(plan, tries[-1][1], target_bytes)
 
 
 def audio_kbps_for(

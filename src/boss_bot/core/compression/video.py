@@ -16,7 +16,7 @@ from boss_bot.core.errors import CompressionError
 
 from ._ffmpeg import run_ffmpeg, video_command, x264_avg_qp
 from ._job import MAX_ATTEMPTS, Encoded, Job, too_long, verify_output
-from .planning import EASY_QP, UNDERSHOOT_BELOW, VideoPlan, corrected_video_kbps, plan_video
+from .planning import EASY_QP, UNDERSHOOT_BELOW, VideoPlan, next_video_kbps, plan_video
 from .split import encode_in_parts
 
 METHOD = "h264+aac capped-abr"
@@ -49,13 +49,16 @@ async def encode_video(
 
     Over budget: re-encode with the bitrate scaled down by the measured overshoot (repeated up
     to MAX_ATTEMPTS; the hard rule). Well under budget on content that needed the bits (x264's
-    average QP above EASY_QP): one re-encode scaled up; if that overshoots, the first result
-    stands. Each attempt writes its own file, so a failed correction never costs the good one.
+    average QP above EASY_QP): one re-encode scaled up; if that overshoots, the best result
+    under budget stands. Once one encode was over and one under, the next bitrate is
+    interpolated between them (planning.next_video_kbps). Each attempt writes its own file, so a
+    failed correction never costs the good one.
     """
     video = job.info.video
     assert video is not None
     expected = length if length is not None else job.duration
     kept: tuple[Path, VideoPlan, int] | None = None
+    tries: list[tuple[int, int]] = []  # (video kbit/s, bytes) of every encode so far
     raised = False
     attempt = 0
     while attempt < MAX_ATTEMPTS:
@@ -72,11 +75,12 @@ async def encode_video(
         )
         stderr = await run_ffmpeg(cmd, duration=expected, progress=job.progress(offset=start))
         size = path.stat().st_size
+        tries.append((plan.video_kbps, size))
         if size > job.target_bytes:
             path.unlink()
             if kept is not None:
                 break  # an upward correction overshot: keep the earlier result
-            plan = plan.with_video_kbps(corrected_video_kbps(plan, size, job.target_bytes))
+            plan = plan.with_video_kbps(next_video_kbps(plan, tries, job.target_bytes))
             continue
         if kept is None or size > kept[0].stat().st_size:
             kept = (path, plan, size)
@@ -85,7 +89,7 @@ async def encode_video(
         if raised or easy or size >= UNDERSHOOT_BELOW * job.target_bytes:
             break
         raised = True
-        plan = plan.with_video_kbps(corrected_video_kbps(plan, size, job.target_bytes))
+        plan = plan.with_video_kbps(next_video_kbps(plan, tries, job.target_bytes))
     if kept is None:
         raise CompressionError(
             f"{job.info.path.name}: still over budget after {MAX_ATTEMPTS} encodes",
