@@ -44,5 +44,9 @@ format:
 run:
 	$(VENV)/bin/bossctl run
 
+# docs/configuration.md and .env.sample, generated from BossSettings (a test keeps them equal)
+docs:
+	$(VENV)/bin/python -m boss_bot.core.config_docs
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -126,3 +126,16 @@ def tool_processes() -> list[psutil.Process]:
         if any(k in cmd for k in ("yt_dlp", "gallery_dl", "ffmpeg")) and not zombie:
             found.append(child)
     return found
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    """One throwaway PostgreSQL server for the session (None when it is not installed; the
+    tests that need it skip with the reason)."""
+    from tests.support.postgres import postgres_server, unavailable_reason
+
+    if unavailable_reason():
+        yield None
+        return
+    with postgres_server() as url:
+        yield url

@@ -7,6 +7,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 FFMPEG = "ffmpeg"
 FFPROBE = "ffprobe"
 
@@ -78,3 +80,15 @@ def is_red(rgb: tuple[int, ...]) -> bool:
 def is_blue(rgb: tuple[int, ...]) -> bool:
     r, g, b = rgb[:3]
     return b > 150 and r < 100 and g < 100
+
+
+def ffmpeg_children() -> list[psutil.Process]:
+    """ffmpeg/ffprobe processes below this test process (none may outlive a cancel)."""
+    procs = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.name().startswith(("ffmpeg", "ffprobe")):
+                procs.append(child)
+        except psutil.NoSuchProcess:
+            continue
+    return procs

@@ -131,6 +131,34 @@ def animated_gif(media: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def clean_gif(media: Path) -> Path:
+    """2 s of a clean 320x240 test pattern at 20 fps (~200 KB): a smaller GIF can fit ~150 KiB."""
+    out = media / "clean.gif"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x240:r=20:d=2", str(out))
+    return out
+
+
+@pytest.fixture(scope="session")
+def transparent_gif(media: Path) -> Path:
+    """Like clean_gif, with its left 100 columns fully transparent."""
+    out = media / "transparent.gif"
+    ffmpeg("-f", "lavfi", "-i",
+           "testsrc2=s=320x240:r=20:d=2,format=rgba,"
+           "geq=r='r(X,Y)':g='g(X,Y)':b='b(X,Y)':a='if(lt(X,100),0,255)'",
+           "-filter_complex", "[0:v]split[a][b];[a]palettegen[p];[b][p]paletteuse",
+           str(out))  # fmt: skip
+    return out
+
+
+@pytest.fixture(scope="session")
+def big_gif(media: Path) -> Path:
+    """3 s of noisy 640x360 at 20 fps (~5 MB): each GIF encode of it takes a second or two."""
+    out = media / "big.gif"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=640x360:r=20:d=3,noise=alls=20:allf=t+u", str(out))
+    return out
+
+
+@pytest.fixture(scope="session")
 def png_alpha(media: Path) -> Path:
     """1200x800 noisy RGBA with a fully transparent left quarter."""
     out = media / "alpha.png"

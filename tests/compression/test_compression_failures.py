@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import psutil
 import pytest
+from compression_helpers import ffmpeg_children
 
 from boss_bot.core.compression import compress_to_fit
 from boss_bot.core.errors import CompressionError
@@ -14,17 +14,6 @@ from boss_bot.core.models import ProgressEvent
 from boss_bot.core.settings import BossSettings
 
 KIB = 1024
-
-
-def ffmpeg_children() -> list[psutil.Process]:
-    procs = []
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if child.name().startswith(("ffmpeg", "ffprobe")):
-                procs.append(child)
-        except psutil.NoSuchProcess:
-            continue
-    return procs
 
 
 async def assert_refused(

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -11,32 +10,7 @@ import pytest_asyncio
 
 from boss_bot.core.settings import BossSettings
 from boss_bot.core.store import Store, open_store
-from tests.support.postgres import postgres_server, unavailable_reason
-
-_db_names = itertools.count(1)
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str | None]:
-    if unavailable_reason():
-        yield None
-        return
-    with postgres_server() as url:
-        yield url
-
-
-async def _fresh_pg_database(server_url: str) -> str:
-    import asyncpg
-
-    name = f"boss_test_{next(_db_names)}"
-    dsn = server_url.replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return server_url.rsplit("/", 1)[0] + f"/{name}"
+from tests.support.postgres import fresh_database, unavailable_reason
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -56,7 +30,7 @@ async def store_settings(
     overrides: dict[str, object] = {"data_dir": tmp_path / "data"}
     if backend == "postgres":
         server = request.getfixturevalue("postgres_url")
-        overrides["database_url"] = await _fresh_pg_database(server)
+        overrides["database_url"] = await fresh_database(server)
     return make_settings(**overrides)
 
 

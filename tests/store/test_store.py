@@ -203,3 +203,36 @@ async def test_stats_window_excludes_old_rows(store: Store) -> None:
         await conn.execute(update(JobRow).values(created_at=time.time() - 10 * 86_400))
     assert (await store.metrics.stats(days=7)).count == 0
     assert (await store.metrics.stats(days=30)).count == 1
+
+
+async def test_leases_renew_expire_and_release(store: Store) -> None:
+    """Distributed mode: a worker's lease keeps its job; a lapsed lease puts the job back in
+    the queue (resumed) for another worker; a stopping worker hands its jobs back at once."""
+    q = store.queue
+    a = await q.enqueue(spec(1, 0))
+    b = await q.enqueue(spec(2, 0))
+    got_a = await q.claim(owner="w1", lease_seconds=60)
+    got_b = await q.claim(owner="w2", lease_seconds=60)
+    assert {got_a.id, got_b.id} == {a.id, b.id}  # type: ignore[union-attr]
+    # Only the owner renews, and only jobs still running.
+    assert await q.renew("w1", [got_a.id, got_b.id], 60) == {got_a.id}  # type: ignore[union-attr]
+    assert await q.reclaim_expired() == []
+    # w2 stops renewing: its lease runs out (moved into the past here) and the job is queued.
+    async with store.queue._sessions.begin() as s:
+        await s.execute(
+            update(JobRow).where(JobRow.id == got_b.id).values(lease_expires_at=time.time() - 1)  # type: ignore[union-attr]
+        )
+    [reclaimed] = await q.reclaim_expired()
+    assert reclaimed.id == got_b.id and reclaimed.status == "queued" and reclaimed.resumed  # type: ignore[union-attr]
+    assert await q.renew("w2", [got_b.id], 60) == set()  # type: ignore[union-attr]  # lost
+    # Another worker takes it; attempts count both runs.
+    again = await q.claim(owner="w3", lease_seconds=60)
+    assert again is not None and again.id == got_b.id and again.attempts == 2  # type: ignore[union-attr]
+    # w1 shuts down gracefully: its job goes back without waiting for the lease.
+    [released] = await q.release("w1")
+    assert released.id == got_a.id and released.status == "queued"  # type: ignore[union-attr]
+    # A finished job is never reclaimed, whatever its lease says.
+    await q.complete(again.id)
+    async with store.queue._sessions.begin() as s:
+        await s.execute(update(JobRow).values(lease_expires_at=time.time() - 1))
+    assert await q.reclaim_expired() == []

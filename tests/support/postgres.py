@@ -7,6 +7,7 @@ PostgreSQL refuses to run as root, so as root the cluster is owned by the ``post
 
 from __future__ import annotations
 
+import itertools
 import os
 import pwd
 import shutil
@@ -81,3 +82,21 @@ def postgres_server() -> Iterator[str]:
         subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"],
                        capture_output=True, timeout=60)  # fmt: skip
         shutil.rmtree(base, ignore_errors=True)
+
+
+_db_names = itertools.count(1)
+
+
+async def fresh_database(server_url: str) -> str:
+    """A new, empty database on the server (one per test keeps tests independent)."""
+    import asyncpg
+
+    name = f"boss_test_{os.getpid()}_{next(_db_names)}"
+    dsn = server_url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return server_url.rsplit("/", 1)[0] + f"/{name}"

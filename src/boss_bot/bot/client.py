@@ -13,6 +13,10 @@
     delivery.adopt_job: jobs resumed after a restart / retried (the pipeline's JobHost)
     errors.py: the one handler for every command error
 
+With QUEUE_BACKEND=redis the bot's pipeline is a *dispatcher*: jobs are persisted (PostgreSQL)
+and handed to ``bossctl worker`` processes through arq; the bot keeps the gateway, posts each
+status message and answers its Cancel button, and starts no download workers of its own.
+
 Settings are built once by the entry point and passed in. When ``DISCORD_API_BASE_URL`` /
 ``DISCORD_GATEWAY_URL`` are set, the bot talks to that server instead of Discord (the test
 double, a proxy): discord.py reads ``Route.BASE`` for every request and connects to
@@ -25,21 +29,31 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
 import yarl
 from discord.ext import commands
 
 from boss_bot.bot import errors
+from boss_bot.core import telemetry
 from boss_bot.core.manager import DownloadManager
 from boss_bot.core.pipeline import AdoptReason, Attachment, Pipeline
 from boss_bot.core.settings import BossSettings
 from boss_bot.core.store import Store, open_store
+from boss_bot.core.upload.limits import (
+    DM_FILE_LIMIT,
+    HTTP_TOO_MANY_REQUESTS,
+    RETRIED_SERVER_ERRORS,
+)
 
 if TYPE_CHECKING:
     from boss_bot.bot.delivery import JobStatus
     from boss_bot.core.jobs import Job, JobRequest
 
 log = logging.getLogger(__name__)
+
+#: How long an adopted job waits for the gateway before giving up on its channel.
+READY_TIMEOUT = 60.0
 
 EXTENSIONS = (
     "boss_bot.bot.exts.downloads",
@@ -70,6 +84,25 @@ def apply_endpoints(settings: BossSettings) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
+def discord_http_trace() -> aiohttp.TraceConfig:
+    """Count the answers discord.py retries by itself (429 after ``retry_after``; 500, 502,
+    504 and 524 after a backoff) into ``boss_discord_retries_total`` for /metrics. aiohttp's
+    request tracing is the hook discord.py offers (``http_trace``); nothing else sees them."""
+    trace = aiohttp.TraceConfig()
+
+    async def on_request_end(
+        session: aiohttp.ClientSession, context: object, params: aiohttp.TraceRequestEndParams
+    ) -> None:
+        status = params.response.status
+        if status == HTTP_TOO_MANY_REQUESTS:
+            telemetry.discord_retry("rate_limited")
+        elif status in RETRIED_SERVER_ERRORS:
+            telemetry.discord_retry("server_error")
+
+    trace.on_request_end.append(on_request_end)
+    return trace
+
+
 #: How long a shutdown waits for the last status edits of interrupted jobs.
 _STATUS_FLUSH_SECONDS = 5.0
 
@@ -94,6 +127,7 @@ class BossBot(commands.Bot):
         options.setdefault("intents", bot_intents())
         options.setdefault("help_command", None)  # exts/help provides a hybrid `help`
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        options.setdefault("http_trace", discord_http_trace())
         super().__init__(command_prefix=settings.command_prefix, **options)
         self.settings = settings
         self._owns_manager = manager is None
@@ -110,6 +144,8 @@ class BossBot(commands.Bot):
         self._closing_started = False
         # The HTTP API server when HTTP_ENABLED (``self.http`` is discord.py's own client).
         self.api_server: Any = None
+        #: Distributed mode's arq connection (QUEUE_BACKEND=redis), else None.
+        self.tickets: Any = None
         errors.install(self)
 
     async def login(self, token: str) -> None:
@@ -117,11 +153,22 @@ class BossBot(commands.Bot):
         await super().login(token)
 
     async def setup_hook(self) -> None:
+        from boss_bot.bot.views import CancelButton
+
         if self._owns_store:
             self.store = await open_store(self.settings)  # migrations applied on start
-        self.pipeline = Pipeline(self.settings, self.manager, self.store, host=self)
-        if self._owns_manager:
-            await self.manager.start()
+        if self.settings.queue_backend == "redis":
+            # Distributed mode: this process queues and follows; `bossctl worker`s run the jobs.
+            from boss_bot.core.distributed import Tickets
+
+            self.tickets = await Tickets.connect(self.settings)
+            self.pipeline = Pipeline(self.settings, self.manager, self.store, host=self,
+                                     role="dispatcher", dispatch=self.tickets)  # fmt: skip
+        else:
+            self.pipeline = Pipeline(self.settings, self.manager, self.store, host=self)
+            if self._owns_manager:
+                await self.manager.start()
+        self.add_dynamic_items(CancelButton)  # the Cancel button on every status message
         for name in self.extension_names:
             await self.load_extension(name)
         await self._load_owners()
@@ -145,6 +192,29 @@ class BossBot(commands.Bot):
         from boss_bot.bot.delivery import adopt_job
 
         return await adopt_job(self, job, request, reason)
+
+    # -- StatusHost (boss_bot.bot.delivery) ---------------------------------------------------
+    async def ready(self) -> bool:
+        try:
+            await asyncio.wait_for(self.wait_until_ready(), READY_TIMEOUT)
+        except TimeoutError:
+            return False
+        return True
+
+    async def job_channel(self, job: Job) -> Any:
+        if job.channel_id is None:
+            return None
+        channel = self.get_channel(job.channel_id)
+        if channel is not None:
+            return channel
+        try:
+            return await self.fetch_channel(job.channel_id)
+        except discord.HTTPException:
+            return None
+
+    async def channel_file_limit(self, channel: Any, job: Job) -> int:
+        guild = getattr(channel, "guild", None)
+        return guild.filesize_limit if guild is not None else DM_FILE_LIMIT
 
     def track(self, task: asyncio.Task[Any]) -> None:
         """Keep a reference to a background task until it ends (asyncio only holds weak ones)."""
@@ -188,6 +258,8 @@ class BossBot(commands.Bot):
                 task.cancel()
             if self._owns_manager:
                 await self.manager.close()
+            if self.tickets is not None:
+                await self.tickets.close()
             if self._owns_store and getattr(self, "store", None) is not None:
                 await self.store.close()
         await super().close()

@@ -18,14 +18,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 from discord.ext import commands
 
 from boss_bot.bot.errors import user_message_for
 from boss_bot.bot.progress import StatusMessage, header, render_result, render_stage
-from boss_bot.bot.views import CancelView, is_admin
+from boss_bot.bot.views import cancel_view, is_admin
 from boss_bot.core.errors import BossBotError, RefusedError, UploadError, UploadTooLargeError
 from boss_bot.core.jobs import Job, JobRequest
 from boss_bot.core.models import DownloadOptions
@@ -34,6 +34,7 @@ from boss_bot.core.pipeline import (
     AlreadyPosted,
     Attachment,
     JobResult,
+    Pipeline,
     Posted,
     Stage,
     UploadBatch,
@@ -51,8 +52,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: How long an adopted job waits for the gateway before giving up on its channel.
-READY_TIMEOUT = 60.0
 ADOPT_NOTES: dict[str, str] = {
     "resumed": "🔁 Resumed after a restart.",
     "restart": "🔁 Still queued after a restart.",
@@ -60,6 +59,29 @@ ADOPT_NOTES: dict[str, str] = {
 }
 
 SendFn = Callable[..., Awaitable[Any]]
+
+
+class StatusHost(Protocol):
+    """What a status message and an adopted job need from the process posting them: the bot
+    (gateway) or a ``bossctl worker`` (REST only, :mod:`boss_bot.bot.remote`)."""
+
+    pipeline: Pipeline
+    statuses: set[JobStatus]
+
+    def track(self, task: asyncio.Task[Any]) -> None: ...
+
+    async def ready(self) -> bool:
+        """Wait until Discord can be reached (False: gave up)."""
+        ...
+
+    async def job_channel(self, job: Job) -> Any:
+        """The channel a job was asked in (something with ``send`` and
+        ``get_partial_message``), or None when it is gone."""
+        ...
+
+    async def channel_file_limit(self, channel: Any, job: Job) -> int:
+        """The per-file upload limit in that channel."""
+        ...
 
 
 def file_limit_for(ctx: commands.Context[BossBot]) -> int:
@@ -103,7 +125,10 @@ class DiscordUploader:
         files = [discord.File(f.path, filename=f.name) for f in batch.files]
         try:
             message = await self._send(
-                caption(batch), files=files, allowed_mentions=discord.AllowedMentions.none()
+                caption(batch),
+                files=files,
+                allowed_mentions=discord.AllowedMentions.none(),
+                **({"nonce": batch.nonce} if batch.nonce else {}),
             )
         except discord.HTTPException as exc:
             if exc.status == HTTP_PAYLOAD_TOO_LARGE or exc.code == JSON_REQUEST_ENTITY_TOO_LARGE:
@@ -130,7 +155,7 @@ class JobStatus:
     Registered with the bot while it lives, so a shutdown can let the last edits go out.
     """
 
-    def __init__(self, bot: BossBot, job: Job | None, url: str, requester_id: int,
+    def __init__(self, bot: StatusHost, job: Job | None, url: str, requester_id: int,
                  *, note: str | None = None) -> None:  # fmt: skip
         self.bot = bot
         self.url = url
@@ -139,16 +164,11 @@ class JobStatus:
         self.job_id = job.id if job is not None else "…"
         self.message = StatusMessage()
         self.done = asyncio.Event()
-        self.view: CancelView | None = None
+        self.view: discord.ui.View | None = None
 
     def bind(self, job_id: str) -> None:
         self.job_id = job_id
-        self.view = CancelView(
-            job_id,
-            self.requester_id,
-            lambda jid, uid: self.bot.pipeline.cancel(jid, by=uid),
-            owner_ids=self.bot.admin_ids,
-        )
+        self.view = cancel_view(job_id, self.requester_id)
         self.bot.statuses.add(self)
 
     def text(self, line: str) -> str:
@@ -157,6 +177,8 @@ class JobStatus:
     def on_stage(self, stage: Stage) -> None:
         if stage.name in ("queued", "downloading", "compressing", "uploading"):
             self.message.update(self.text(render_stage(stage)))
+        elif stage.name == "handed_over":
+            self.message.abandon()  # a worker edits the message from now on
 
     def attach(self, message: discord.Message | discord.WebhookMessage, shown: str) -> None:
         async def edit(text: str, **kwargs: object) -> None:
@@ -168,6 +190,9 @@ class JobStatus:
         try:
             if self.view is not None:
                 self.view.stop()
+            if result.remote:
+                self.message.abandon()  # a worker ran the job and made the final edit itself
+                return
             error_text = None
             if result.error is not None:
                 error_text = user_message_for(result.error) or "The job failed."
@@ -215,7 +240,7 @@ async def start_request(
     status = JobStatus(bot, None, request.url, ctx.author.id)
     uploader = DiscordUploader.for_context(ctx) if request.upload else None
     submitted = await bot.pipeline.submit(
-        request, attachment=Attachment(uploader, status.on_stage), admin=admin
+        request, attachment=Attachment(uploader, status.on_stage), admin=admin, dispatch=False
     )
     if isinstance(submitted, AlreadyPosted):
         await _say(ctx, already_posted_text(submitted, request.url, bot.settings.command_prefix))
@@ -235,27 +260,28 @@ async def start_request(
         status.attach(message, first)
         with contextlib.suppress(Exception):
             await bot.pipeline.note_status_message(submitted.id, message.id)
+    # Only now: a worker that takes the job edits this status message instead of posting one.
+    await bot.pipeline.dispatch(submitted.id)
     return status
 
 
 async def adopt_job(
-    bot: BossBot, job: Job, request: JobRequest, reason: AdoptReason
+    host: StatusHost, job: Job, request: JobRequest, reason: AdoptReason
 ) -> Attachment | None:
     """The pipeline's :class:`~boss_bot.core.pipeline.JobHost` hook: a job without a command
-    behind it is about to run. Tell its channel, and post its files there."""
-    try:
-        await asyncio.wait_for(bot.wait_until_ready(), READY_TIMEOUT)
-    except TimeoutError:
-        log.warning("job %s: not connected after %.0f s; cannot post", job.id, READY_TIMEOUT)
+    behind it is about to run (resumed, retried, or taken by a worker). Edit its status message
+    (or post one) and post its files in the channel it was asked in."""
+    if not await host.ready():
+        log.warning("job %s: Discord not reachable; cannot post", job.id)
         return None
-    channel = await _channel(bot, job.channel_id)
+    channel = await host.job_channel(job)
     if channel is None:
         log.warning("job %s: channel %s is gone", job.id, job.channel_id)
         return None
     key = "resumed" if reason == "restart" and job.resumed else reason
-    status = JobStatus(bot, job, job.url, job.user_id, note=ADOPT_NOTES.get(key))
+    status = JobStatus(host, job, job.url, job.user_id, note=ADOPT_NOTES.get(key))
     status.bind(job.id)
-    position = await bot.pipeline.position(job.id)
+    position = await host.pipeline.position(job.id)
     text = status.text(render_stage(Stage("queued", job.id, position=position)))
     message: Any = None
     if job.status_message_id is not None:
@@ -283,26 +309,12 @@ async def adopt_job(
     if message is not None:
         status.attach(message, text)
         with contextlib.suppress(Exception):
-            await bot.pipeline.note_status_message(job.id, message.id)
-    bot.track(asyncio.create_task(status.follow(), name=f"status-{job.id}"))
+            await host.pipeline.note_status_message(job.id, message.id)
+    host.track(asyncio.create_task(status.follow(), name=f"status-{job.id}"))
     uploader = None
     if request.upload:
-        guild = getattr(channel, "guild", None)
-        limit = guild.filesize_limit if guild is not None else DM_FILE_LIMIT
-        uploader = DiscordUploader(channel.send, limit)
+        uploader = DiscordUploader(channel.send, await host.channel_file_limit(channel, job))
     return Attachment(uploader, status.on_stage)
-
-
-async def _channel(bot: BossBot, channel_id: int | None) -> Any:
-    if channel_id is None:
-        return None
-    channel = bot.get_channel(channel_id)
-    if channel is not None:
-        return channel
-    try:
-        return await bot.fetch_channel(channel_id)
-    except discord.HTTPException:
-        return None
 
 
 async def run_links(

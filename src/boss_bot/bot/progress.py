@@ -202,6 +202,14 @@ class StatusMessage:
             self._shown = text
             self.throttle.mark()
 
+    def abandon(self) -> None:
+        """Stop editing without a final edit: another process owns the message now (a worker
+        took the job over). A pending throttled edit is dropped, so it cannot land after
+        theirs."""
+        self._finished = True
+        if self._flusher is not None:
+            self._flusher.cancel()
+
     def _schedule(self) -> None:
         if self._edit is None or self._finished:
             return

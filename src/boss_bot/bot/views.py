@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from typing import TYPE_CHECKING
 
 import discord
+
+if TYPE_CHECKING:
+    from boss_bot.core.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -20,48 +24,67 @@ def is_admin(user: discord.abc.User, *, owner_ids: set[int] | frozenset[int] = f
     return bool(perms and (perms.manage_guild or perms.administrator))
 
 
-class CancelView(discord.ui.View):
-    """One Cancel button. Only the requester or an admin may press it; others are told so.
+#: ``boss:cancel:<job id>:<requester id>``; the requester rides along so any process that
+#: receives the click can check who may cancel without a lookup.
+CANCEL_TEMPLATE = r"boss:cancel:(?P<job_id>[0-9a-f]{1,16}):(?P<requester>[0-9]{1,20})"
 
-    ``cancel(job_id, user_id)`` does the cancelling (through the pipeline, which records it in
-    the database). The button does not edit the message itself: the status message's owner
-    makes the final edit, so edits stay throttled. The custom id carries the job id, so the
-    view re-attached to a status message after a restart answers the same button.
+
+class CancelButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=CANCEL_TEMPLATE
+):
+    """The Cancel button on a status message. Only the requester or an admin may press it.
+
+    A *dynamic* item (registered once with ``bot.add_dynamic_items``): the bot answers the
+    button on any status message whoever posted or last edited it: this process, the same bot
+    before a restart, or a ``bossctl worker`` that adopted the job. The click cancels through
+    ``bot.pipeline`` (recorded in the database, where the process running the job sees it); the
+    button does not edit the message itself: the job's own final edit replaces it, so edits
+    stay throttled.
     """
 
-    def __init__(
-        self,
-        job_id: str,
-        requester_id: int,
-        cancel: Callable[[str, int], Awaitable[object]],
-        *,
-        owner_ids: set[int] | frozenset[int] = frozenset(),
-    ) -> None:
-        super().__init__(timeout=None)  # lives exactly as long as the job; stopped when it ends
+    def __init__(self, job_id: str, requester_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Cancel",
+                style=discord.ButtonStyle.danger,
+                custom_id=f"{CANCEL_PREFIX}{job_id}:{requester_id}",
+            )
+        )
         self.job_id = job_id
         self.requester_id = requester_id
-        self._cancel = cancel
-        self._owner_ids = owner_ids
-        self.cancel_button.custom_id = f"{CANCEL_PREFIX}{job_id}"
 
-    def allowed(self, user: discord.abc.User) -> bool:
-        return user.id == self.requester_id or is_admin(user, owner_ids=self._owner_ids)
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Button[discord.ui.View],
+        match: re.Match[str],
+    ) -> CancelButton:
+        return cls(match["job_id"], int(match["requester"]))
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if self.allowed(interaction.user):
+    def allowed(self, user: discord.abc.User, owner_ids: set[int] | frozenset[int]) -> bool:
+        return user.id == self.requester_id or is_admin(user, owner_ids=owner_ids)
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
+        owners = frozenset(getattr(interaction.client, "admin_ids", ()))
+        if self.allowed(interaction.user, owners):
             return True
         await interaction.response.send_message(
             "Only the person who asked, or an admin, can cancel this.", ephemeral=True
         )
         return False
 
-    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.danger)
-    async def cancel_button(
-        self, interaction: discord.Interaction, button: discord.ui.Button[CancelView]
-    ) -> None:
+    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
         log.info("job %s: cancel pressed by %s", self.job_id, interaction.user.id)
-        button.disabled = True
-        # Acknowledge first (Discord wants an answer within 3 s), without editing: the job's
-        # own final edit replaces the message.
+        # Acknowledge first (Discord wants an answer within 3 s), without editing.
         await interaction.response.defer()
-        await self._cancel(self.job_id, interaction.user.id)
+        pipeline: Pipeline | None = getattr(interaction.client, "pipeline", None)
+        if pipeline is not None:
+            await pipeline.cancel(self.job_id, by=interaction.user.id)
+
+
+def cancel_view(job_id: str, requester_id: int) -> discord.ui.View:
+    """A status message's components: the Cancel button (answered by :class:`CancelButton`)."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(CancelButton(job_id, requester_id))
+    return view

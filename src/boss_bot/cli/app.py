@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from boss_bot.cli import compress_cmd, info, maintenance, store_cmds
+from boss_bot.cli import compress_cmd, info, maintenance, store_cmds, worker_cmd
 from boss_bot.cli import doctor as doctor_cmd
 from boss_bot.cli import download as download_cmd
 from boss_bot.cli import run as run_cmd
@@ -51,6 +51,7 @@ def _global(
 
 app.command("download")(download_cmd.download)
 app.command("run")(run_cmd.run)
+app.command("worker")(worker_cmd.worker)
 app.command("version")(info.version_cmd)
 app.command("doctor")(doctor_cmd.doctor)
 app.command("strategies")(info.strategies_cmd)

@@ -22,6 +22,7 @@ _SECTIONS = {
     "gallery_dl_config_file": "Tools",
     "compression_ffmpeg_preset": "Compression",
     "database_url": "Queue, history and quotas",
+    "queue_backend": "Scale-out (distributed mode, docs/scaling.md)",
     "http_enabled": "HTTP API and logs",
     "log_level": "Logging",
 }

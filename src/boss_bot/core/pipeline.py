@@ -26,6 +26,16 @@
 * **Fit and post.** Files over the destination's limit are compressed (or split) to fit,
   planned into the fewest messages, and posted through the edge's :class:`Uploader`. A 413
   lowers the learnt per-guild limit (persisted) and the rest is refitted and retried once.
+* **Roles.** ``embedded`` (the default) does all of the above in one process. In distributed
+  mode (QUEUE_BACKEND=redis, :mod:`boss_bot.core.distributed`) the bot's pipeline is the
+  ``dispatcher``: it persists jobs, sends each a ticket through arq and follows their status
+  in the database, but runs none. A ``worker`` pipeline runs the jobs its arq tickets claim
+  (:meth:`Pipeline.run_claimed`), holding a lease it renews; cancels still reach it through the
+  database.
+* **Never twice.** Every posted file is recorded with its message before the next batch, so a
+  job run again (after a crash, on another worker) skips what was already posted; each batch is
+  sent with a nonce derived from the job and its files, so Discord itself drops a repeat of a
+  send whose answer was lost.
 * **Records.** Stage and status changes, the files (size, sha256, dimensions, the message they
   were posted in), one metrics row per job and the history entry of a successful post all go to
   the store.
@@ -35,6 +45,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import time
 from collections import OrderedDict
@@ -86,12 +97,18 @@ log = logging.getLogger(__name__)
 
 StageName = Literal[
     "queued", "downloading", "compressing", "uploading", "done", "failed", "cancelled",
-    "interrupted",
+    "interrupted", "handed_over",
 ]  # fmt: skip
+#: ``handed_over`` (dispatcher only): a worker claimed the job; its status message is the
+#: worker's to edit from now on.
 #: ``interrupted``: the bot shut down; the job stays in the database and runs after the restart.
 Outcome = Literal["done", "failed", "cancelled", "interrupted"]
 #: Why a job is handed to the host without having been submitted by this process.
 AdoptReason = Literal["restart", "retry", "queued"]
+#: What this process does with jobs (see the module docstring).
+Role = Literal["embedded", "dispatcher", "worker"]
+#: Statuses of a job some process has claimed.
+ACTIVE_CLAIMED = ("running", "uploading")
 #: Seconds between two looks at the database for cancels made elsewhere and new positions.
 POLL_SECONDS = 1.0
 #: Finished jobs whose result can still be awaited with :meth:`Pipeline.wait`.
@@ -149,6 +166,9 @@ class UploadBatch:
     files: tuple[OutFile, ...]
     url: str
     title: str | None
+    #: Idempotency key for the send (Discord's ``nonce`` + ``enforce_nonce``): the same job and
+    #: files give the same nonce, so a send repeated after a lost answer is not posted twice.
+    nonce: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +200,12 @@ class Attachment:
 
     uploader: Uploader | None = None
     on_stage: StageCallback | None = None
+
+
+class Dispatch(Protocol):
+    """Distributed mode's way to get a queued job run: one arq ticket per job."""
+
+    async def ticket(self, job_id: str) -> None: ...
 
 
 class JobHost(Protocol):
@@ -237,6 +263,9 @@ class JobResult:
     limit_bytes: int | None = None  # the per-file limit the files were fitted to
     #: The first posted message's link (what a later duplicate request is pointed at).
     jump_url: str | None = None
+    #: Another process (a worker) ran the job and told the user itself: the status message is
+    #: not this process's to finish.
+    remote: bool = False
 
 
 @dataclass(eq=False)
@@ -254,6 +283,8 @@ class _Live:
     cancel_reason: str | None = None
     #: Writing its final status: the watcher must not take that for a cancel made elsewhere.
     finishing: bool = False
+    #: Dispatcher: a worker has claimed it (its status message is the worker's now).
+    handed: bool = False
 
 
 # --- the pipeline ---------------------------------------------------------------------------
@@ -270,8 +301,19 @@ class Pipeline:
         *,
         queue: JobQueue | None = None,
         host: JobHost | None = None,
+        role: Role = "embedded",
+        dispatch: Dispatch | None = None,
+        owner: str | None = None,
     ) -> None:
+        if role == "dispatcher" and dispatch is None:
+            raise ValueError("a dispatcher pipeline needs a Dispatch (arq tickets)")
+        if role == "worker" and owner is None:
+            raise ValueError("a worker pipeline needs an owner name for its leases")
         self.settings = settings
+        self.role: Role = role
+        self.dispatch_to = dispatch
+        #: The lease owner (worker role): unique per worker process.
+        self.owner = owner
         self.manager = manager
         self.store = store
         self.queue: JobQueue = queue or store.queue
@@ -291,7 +333,12 @@ class Pipeline:
         """Recover after a restart, hand every active job to the host, start scheduling.
 
         Returns the jobs that were running when the process stopped (now queued again).
+        Distributed roles recover nothing here: a dead worker's jobs come back through their
+        expired leases (:meth:`renew_and_reclaim`), never because some process restarted.
         """
+        if self.role != "embedded":
+            self._pump_task = asyncio.create_task(self._pump(), name="pipeline-pump")
+            return []
         resumed = await self.queue.recover()
         for job in resumed:
             if job.work_dir:
@@ -307,6 +354,11 @@ class Pipeline:
                 self._adopt_soon(job, "restart")
         self._pump_task = asyncio.create_task(self._pump(), name="pipeline-pump")
         return resumed
+
+    def stopping(self) -> None:
+        """The process is shutting down: jobs cancelled from now on are interrupted (they stay
+        in the database for the next start or another worker), not cancelled or failed."""
+        self._closing = True
 
     async def close(self) -> None:
         """Stop scheduling; stop running jobs (files cleaned up) but leave them in the database,
@@ -331,13 +383,23 @@ class Pipeline:
             if live.task is None:
                 job = await self._job(live.job_id)
                 if job is not None:
-                    self._settle(live, JobResult(job=job, outcome="interrupted"))
+                    # A dispatcher's jobs go on without it: the workers report to the users.
+                    remote = self.role == "dispatcher"
+                    self._settle(live, JobResult(job=job, outcome="interrupted", remote=remote))
 
     # -- public API --------------------------------------------------------------------------
     async def submit(
-        self, request: JobRequest, *, attachment: Attachment | None = None, admin: bool = False
+        self,
+        request: JobRequest,
+        *,
+        attachment: Attachment | None = None,
+        admin: bool = False,
+        dispatch: bool = True,
     ) -> Job | AlreadyPosted:
         """Persist a job for ``request`` and queue it; returns at once.
+
+        ``dispatch=False`` holds back a dispatcher's ticket until :meth:`dispatch` (the bot
+        first notes the status message, so the worker edits it rather than posting its own).
 
         Returns :class:`AlreadyPosted` instead when the same media was posted in the same guild
         within the dedup window. Raises :class:`~boss_bot.core.errors.QuotaExceededError`
@@ -361,8 +423,22 @@ class Pipeline:
         async with self._lock:
             job = await self.queue.enqueue(request.to_spec())
             self._live[job.id] = _Live(job.id, request, attachment, loop.create_future())
+        if dispatch:
+            await self.dispatch(job.id)
         self._wake.set()
         return job
+
+    async def dispatch(self, job_id: str) -> None:
+        """Get a queued job run: a dispatcher sends its arq ticket; embedded mode's scheduler
+        is simply woken. A failed ticket is not an error: the workers' reconciliation sends
+        one for every queued job that lacks one (e.g. while Redis restarts)."""
+        if self.dispatch_to is None:
+            self._wake.set()
+            return
+        try:
+            await self.dispatch_to.ticket(job_id)
+        except Exception as exc:
+            log.warning("job %s: no ticket sent (%s); the workers will pick it up", job_id, exc)
 
     async def wait(self, job_id: str) -> JobResult:
         """The result of a job this process holds (a cancelled job returns, it does not raise)."""
@@ -387,13 +463,57 @@ class Pipeline:
             job = await self.queue.cancel(job_id, by=by)
             live = self._live.get(job_id)
             if live is not None and job is not None and job.status == CANCELLED:
-                self._stop(live, job, "user")
+                if self.role == "dispatcher":
+                    self._settle(live, _remote_result(job))  # its worker sees it within ~1 s
+                else:
+                    self._stop(live, job, "user")
         return job
+
+    # -- worker role -------------------------------------------------------------------------
+    async def run_claimed(self) -> JobResult | None:
+        """Worker role, called by an arq ticket: claim the fair next job (any user's, so
+        fairness holds across every worker), adopt it, run it. None when the queue is empty.
+
+        Cancelling this coroutine (arq's job timeout, a worker shutdown) stops the job: a
+        timeout fails it, a shutdown leaves it to :meth:`SqlJobQueue.release`.
+        """
+        assert self.role == "worker" and self.owner is not None
+        async with self._lock:
+            job = await self.queue.claim(
+                owner=self.owner, lease_seconds=self.settings.worker_lease_seconds
+            )
+            if job is None:
+                return None
+            reason: AdoptReason = "restart" if job.resumed else (
+                "retry" if job.attempts > 1 else "queued")  # fmt: skip
+            live = self._adopt_soon(job, reason)
+            live.task = asyncio.create_task(self._run(live, job), name=f"job-{job.id}")
+        try:
+            return await asyncio.shield(live.done)
+        except asyncio.CancelledError:
+            if live.task is not None and not live.task.done() and live.cancel_reason is None:
+                live.cancel_reason = "shutdown" if self._closing else "timeout"
+                live.task.cancel()
+            raise
+
+    async def renew_and_reclaim(self) -> list[Job]:
+        """Put jobs whose worker died (lease expired) back in the queue, with their partial
+        files removed when they are on this machine; returns them (each needs a ticket)."""
+        jobs = await self.queue.reclaim_expired()
+        for job in jobs:
+            log.warning("job %s: its worker stopped renewing the lease; queued again", job.id)
+            if job.work_dir:
+                await asyncio.to_thread(self._remove_work_dir, job.work_dir)
+        return jobs
 
     async def retry(self, job_id: str) -> Job | None:
         """A failed or cancelled job back in the queue; the host is asked where it goes."""
         job = await self.queue.retry(job_id)
-        if job is not None and job.status == "queued" and job.id not in self._live:
+        if job is None or job.status != "queued":
+            return job
+        if self.role == "dispatcher":
+            await self.dispatch(job.id)  # the worker that takes it adopts it
+        elif job.id not in self._live:
             self._adopt_soon(job, "retry")
             self._wake.set()
         return job
@@ -418,6 +538,12 @@ class Pipeline:
         found = await self.queue.list(status="active", user_id=user_id, limit=500)
         return sorted(found, key=lambda j: j.created_at)
 
+    def running_jobs(self) -> list[str]:
+        """Ids of the jobs running in this process."""
+        return [
+            j for j, live in self._live.items() if live.task is not None and not live.task.done()
+        ]
+
     def is_running(self, job_id: str) -> bool:
         live = self._live.get(job_id)
         return live is not None and live.task is not None and not live.task.done()
@@ -431,14 +557,18 @@ class Pipeline:
         """Claim jobs while slots are free; every POLL_SECONDS look for cancels made elsewhere
         and announce changed positions. Woken early by submits, finishes and retries."""
         loop = asyncio.get_running_loop()
-        next_watch = 0.0
+        next_watch = next_renew = 0.0
         while not self._closing:
             self._wake.clear()
             try:
-                await self._fill()
+                if self.role == "embedded":
+                    await self._fill()
                 if loop.time() >= next_watch:
                     next_watch = loop.time() + POLL_SECONDS
                     await self._watch()
+                if self.role == "worker" and loop.time() >= next_renew:
+                    next_renew = loop.time() + self.settings.worker_lease_seconds / 3
+                    await self._renew()
                 await self._announce()
             except asyncio.CancelledError:
                 raise
@@ -468,15 +598,43 @@ class Pipeline:
         async with self._lock:
             for job_id, live in list(self._live.items()):
                 status = statuses.get(job_id)
+                if self.role == "dispatcher" and status in ACTIVE_CLAIMED and not live.handed:
+                    live.handed = True
+                    self._emit(Stage("handed_over", job_id), live)
                 if live.finishing or (status is not None and status not in FINAL_STATUSES):
                     continue
                 job = await self._job(job_id)
                 if job is None:
                     continue
+                if self.role == "dispatcher":
+                    self._settle(live, _remote_result(job))  # a worker ran it, or it was cancelled
+                    continue
                 log.info("job %s is %s in the database: stopping it here", job_id, status)
                 self._stop(live, job, "external")
 
+    async def _renew(self) -> None:
+        """Worker role: renew the leases of the jobs running here. A job whose lease was lost
+        (this worker stalled past it and another took the job over) is stopped without writing
+        anything: it belongs to the other worker now."""
+        running = [j for j, live in self._live.items() if live.task is not None]
+        if not running:
+            return
+        assert self.owner is not None
+        held = await self.queue.renew(self.owner, running, self.settings.worker_lease_seconds)
+        for job_id in running:
+            live = self._live.get(job_id)
+            if job_id in held or live is None or live.finishing:
+                continue
+            job = await self._job(job_id)
+            if job is not None and job.active:
+                log.warning("job %s: lease lost; another worker has it now", job_id)
+                self._stop(live, job, "lost")
+
     async def _announce(self) -> None:
+        if self.role == "dispatcher":
+            # The position shown when the job was queued stays: a later edit from here could
+            # land after the worker's own (it takes the message over when it starts the job).
+            return
         waiting = [
             live for live in self._live.values()
             if live.task is None and live.attachment.on_stage is not None
@@ -590,9 +748,20 @@ class Pipeline:
             await self.queue.complete(job.id)
         except asyncio.CancelledError:
             _uncancel()
-            if live.cancel_reason == "shutdown":
-                result.outcome = "interrupted"  # stays running in the database: resumed later
-                log.info("job %s interrupted by shutdown", job.id)
+            if live.cancel_reason in ("shutdown", "lost"):
+                # Stays running in the database: resumed by the next start, the release of a
+                # stopping worker, or (lost) it already belongs to another worker.
+                result.outcome = "interrupted"
+                log.info("job %s interrupted (%s)", job.id, live.cancel_reason)
+            elif live.cancel_reason == "timeout":
+                live.finishing = True
+                limit = self.settings.worker_job_timeout_seconds
+                error = BossBotError(f"job timeout after {limit} s",
+                                     user_message=f"The job took longer than {limit} s and was "
+                                     "stopped.")  # fmt: skip
+                error.code = "timeout"
+                result.error, outcome = error, "timeout"
+                await self.queue.fail(job.id, "timeout", error.user_message)
             else:
                 live.finishing = True
                 result.outcome, outcome = "cancelled", "cancelled"
@@ -687,8 +856,20 @@ class Pipeline:
             data = meta.platform_data or {}
             dims[meta.files[0].path] = (_opt_int(data.get("width")),
                                         _opt_int(data.get("height")), meta.duration)  # fmt: skip
-        outs = [_as_out(f) for f in meta.files]
+        # Run again (a crash, another worker, a retry): what was posted stays posted.
+        earlier = [f for f in await self.store.history.files(job.id) if f.message_id is not None]
+        posted_names = {Path(f.path).name for f in earlier}
+        if earlier:
+            result.messages = max(job.posted_batches, len({f.message_id for f in earlier}))
+            result.jump_url = earlier[0].jump_url
+        outs = [_as_out(f) for f in meta.files if f.path.name not in posted_names]
         pending = await self._fit(job, outs, limit, work, reports, dims, meter)
+        if posted_names:
+            skipped = [f for f in pending if f.name in posted_names]
+            pending = [f for f in pending if f.name not in posted_names]
+            result.posted += len(earlier)
+            log.info("job %s: %d file(s) were posted by an earlier run; %d left (%d skipped)",
+                     job.id, len(earlier), len(pending), len(skipped))  # fmt: skip
         retried = False
         while pending:
             batches = self._plan(pending, limit, request.one_file_per_message)
@@ -703,8 +884,9 @@ class Pipeline:
                     self._emit(Stage("uploading", job.id, batch=index, batches=total))
                     sent_at = time.monotonic()
                     posted = await uploader.send(
-                        UploadBatch(index, total, tuple(batch), meta.url, meta.title)
-                    )
+                        UploadBatch(index, total, tuple(batch), meta.url, meta.title,
+                                    nonce=batch_nonce(job.id, batch))
+                    )  # fmt: skip
                     meter.uploaded(sum(f.size_bytes for f in batch), time.monotonic() - sent_at)
                     result.messages += 1
                     result.posted += len(batch)
@@ -893,6 +1075,19 @@ class Pipeline:
             listener(stage)
         except Exception:  # a broken status message must not break the job
             log.exception("stage listener for job %s failed", stage.job_id)
+
+
+def batch_nonce(job_id: str, batch: Sequence[OutFile]) -> str:
+    """At most 25 characters (Discord's limit): the job id and a digest of the file names."""
+    names = "\x00".join(f.name for f in batch).encode()
+    return f"{job_id[:12]}{hashlib.sha1(names, usedforsecurity=False).hexdigest()[:12]}"
+
+
+def _remote_result(job: Job) -> JobResult:
+    """A dispatcher's view of a job that ended elsewhere. A job that never started (cancelled
+    while queued) is still the dispatcher's to report; one a worker ran was reported by it."""
+    outcome: Outcome = {"succeeded": "done", "cancelled": "cancelled"}.get(job.status, "failed")  # type: ignore[assignment]
+    return JobResult(job=job, outcome=outcome, remote=job.started_at is not None)
 
 
 def _fresh_dir(path: Path) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from boss_bot.core.errors import ConfigurationError
@@ -179,6 +179,13 @@ class BossSettings(BaseSettings):
     compression_max_concurrent: int = Field(
         default=2, ge=1, le=32, description="Encodes running at once."
     )
+    compression_ffmpeg_threads: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="Threads per x264 encode (0: one per core). Set it when several workers "
+        "share a machine, e.g. cores / workers, so they do not fight over the same cores.",
+    )
     compression_min_video_bitrate_kbps: int = Field(
         default=125, ge=16, description="Below this video bitrate, step down resolution or split."
     )
@@ -223,6 +230,32 @@ class BossSettings(BaseSettings):
     )
     guild_daily_quota_mb: int = Field(
         default=0, ge=0, description="MiB one server may download per day (0: no quota)."
+    )
+
+    # --- Scale-out ---------------------------------------------------------------------------
+    queue_backend: Literal["local", "redis"] = Field(
+        default="local",
+        description="`local`: this process downloads, compresses and posts (embedded mode). "
+        "`redis`: the bot only queues; `bossctl worker` processes (any machine) run the jobs "
+        "through arq on REDIS_URL. Needs a PostgreSQL DATABASE_URL.",
+    )
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description="Redis for QUEUE_BACKEND=redis, e.g. redis://127.0.0.1:6379/0. Secret if it "
+        "holds a password.",
+    )
+    worker_concurrency: int = Field(
+        default=2, ge=1, le=64, description="Jobs one `bossctl worker` runs at once."
+    )
+    worker_lease_seconds: float = Field(
+        default=30.0,
+        ge=1.0,
+        le=3600.0,
+        description="A running job's lease: its worker renews it every third of this; when a "
+        "worker dies, another takes the job over once the lease has run out.",
+    )
+    worker_job_timeout_seconds: int = Field(
+        default=3600, ge=10, description="A worker gives up on one job after this long."
     )
 
     # --- HTTP API and logs -----------------------------------------------------------------
@@ -288,6 +321,20 @@ class BossSettings(BaseSettings):
         if value is not None:
             parse_api_tokens(value.get_secret_value())
         return value
+
+    @model_validator(mode="after")
+    def _distributed_needs_redis_and_postgres(self) -> BossSettings:
+        """Distributed mode shares one store between machines: SQLite cannot be that."""
+        if self.queue_backend == "redis":
+            if self.redis_url is None:
+                raise ValueError("QUEUE_BACKEND=redis needs REDIS_URL (redis://host:6379/0)")
+            url = self.database_url or ""
+            if not url.startswith(("postgresql", "postgres")):
+                raise ValueError(
+                    "QUEUE_BACKEND=redis needs a shared PostgreSQL store: set DATABASE_URL="
+                    "postgresql+asyncpg://user:pass@host/db (SQLite is one machine's file)"
+                )
+        return self
 
     def api_clients(self) -> list[ApiClient]:
         """API_TOKENS parsed (empty when unset)."""
@@ -384,7 +431,10 @@ def format_validation_error(exc: ValidationError) -> str:
     """One line per bad variable: ``MAX_CONCURRENT_DOWNLOADS: Input should be ... (got 'x')``."""
     parts = []
     for err in exc.errors():
-        name = str(err["loc"][0]).upper() if err["loc"] else "settings"
+        if not err["loc"]:  # a rule across variables (a model validator) names them itself
+            parts.append(str(err["msg"]).removeprefix("Value error, "))
+            continue
+        name = str(err["loc"][0]).upper()
         got = err.get("input")
         shown = "" if isinstance(got, dict) or got is None else f" (got {str(got)[:60]!r})"
         if "TOKEN" in name:
@@ -414,7 +464,7 @@ def value_sources(env_file: Path | None = Path(".env")) -> dict[str, str]:
     }
 
 
-SECRET_FIELDS = ("discord_token", "database_url", "api_tokens")
+SECRET_FIELDS = ("discord_token", "database_url", "api_tokens", "redis_url")
 
 
 def masked(value: Any) -> str:

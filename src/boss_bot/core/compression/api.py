@@ -11,7 +11,7 @@ from pathlib import Path
 from boss_bot.core.errors import CompressionError
 from boss_bot.core.settings import BossSettings
 
-from . import audio, video
+from . import audio, gif, video
 from ._ffmpeg import ProgressCallback, encode_slots
 from ._job import Encoded, Job
 from .image import compress_image
@@ -34,11 +34,12 @@ async def compress_to_fit(
 ) -> CompressionResult:
     """Make ``path`` fit in ``target_bytes`` with as much quality as the budget allows.
 
-    Video (and animated GIF) becomes H.264/AAC mp4, audio becomes Opus/Ogg, images become JPEG
-    (or WebP when transparent). A file already under budget is returned untouched (it is still
-    probed, so non-media input is refused either way). When a video or audio file cannot fit at
-    the quality floor and ``allow_split`` is set, it is cut into independently playable parts,
-    each under ``target_bytes``.
+    Video becomes H.264/AAC mp4, audio becomes Opus/Ogg, images become JPEG (or WebP when
+    transparent). An animated GIF becomes a smaller GIF when one of acceptable size fits
+    (Discord autoplays and loops GIFs inline), else an mp4 like any video. A file already under
+    budget is returned untouched (it is still probed, so non-media input is refused either way).
+    When a video or audio file cannot fit at the quality floor and ``allow_split`` is set, it is
+    cut into independently playable parts, each under ``target_bytes``.
 
     Outputs are written to a private temp directory inside ``dest_dir`` and moved into place
     (``os.replace``) only once complete and verified under budget; the temp directory (2-pass
@@ -75,6 +76,8 @@ async def compress_to_fit(
                 outputs = [encoded]
             elif info.kind == "audio":
                 outputs, method = await audio.compress_audio(job, allow_split=allow_split), "opus"
+            elif gif.is_animated_gif(info):
+                outputs, method = await gif.compress_animated_gif(job, allow_split=allow_split)
             else:
                 outputs = await video.compress_video(job, allow_split=allow_split)
                 method = video.METHOD

@@ -21,7 +21,9 @@ class CompressionResult(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     kind: MediaKind
-    method: str = Field(description="e.g. 'unchanged', 'h264+aac capped-abr', 'opus', 'jpeg'")
+    method: str = Field(
+        description="e.g. 'unchanged', 'h264+aac capped-abr', 'gif', 'opus', 'jpeg'"
+    )
     paths: list[Path]
     original_bytes: int
     final_bytes: int = Field(description="sum over all parts")

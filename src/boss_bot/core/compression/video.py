@@ -1,4 +1,4 @@
-"""Video (and animated GIF) -> H.264/AAC mp4 under the budget.
+"""Video (and an animated GIF no acceptable smaller GIF fits, see gif.py) -> H.264/AAC mp4.
 
 Method: plan the bitrate from the budget (container overhead and audio share subtracted), pick
 the best ladder rung above the quality floor, encode once with capped 1-pass ABR, check the

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: PostgreSQL advisory-lock key that serialises concurrent migrations (any constant will do).
+_MIGRATION_LOCK = 0x0B055B07
 
 
 def _config(connection: Connection):  # type: ignore[no-untyped-def]
@@ -47,6 +49,9 @@ def head_revision() -> str:
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> str | None:
     """Apply migrations up to ``revision``; returns the revision the database is at."""
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # The bot and every worker migrate on start: one at a time (released at commit).
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         await conn.run_sync(_upgrade, revision)
     return await current_revision(engine)
 

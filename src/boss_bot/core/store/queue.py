@@ -1,8 +1,10 @@
 """The persisted job queue: every request is a row before any work starts.
 
 The interface (:class:`JobQueue`: enqueue, claim, set_stage, complete, fail, cancel, retry,
-get, list, position, recover) is all the rest of boss-bot sees, so a distributed backend can be
-added beside :class:`SqlJobQueue` without touching callers.
+get, list, position, recover) is all the rest of boss-bot sees. Distributed mode
+(:mod:`boss_bot.core.distributed`) keeps this queue, on PostgreSQL, as the source of truth for
+order, fairness and quotas, and adds leases (:meth:`SqlJobQueue.renew`,
+:meth:`SqlJobQueue.reclaim_expired`) so a job whose worker died is run again elsewhere.
 
 Claims are optimistic: the scheduler picks the next job in Python (:mod:`.fairness`, over at most
 MAX_QUEUE_SIZE rows) and moves it with ``UPDATE … WHERE id = ? AND status = 'queued'``; a lost
@@ -82,7 +84,13 @@ class Job:
 
 class JobQueue(Protocol):
     async def enqueue(self, spec: JobSpec) -> Job: ...
-    async def claim(self, job_id: str | None = None) -> Job | None: ...
+    async def claim(
+        self,
+        job_id: str | None = None,
+        *,
+        owner: str | None = None,
+        lease_seconds: float | None = None,
+    ) -> Job | None: ...
     async def set_stage(self, job_id: str, stage: str | None = None, **fields: Any) -> None: ...
     async def complete(self, job_id: str) -> Job | None: ...
     async def fail(self, job_id: str, code: str, message: str) -> Job | None: ...
@@ -97,6 +105,10 @@ class JobQueue(Protocol):
     async def statuses(self, job_ids: Sequence[str]) -> dict[str, str]: ...
     async def set_priority(self, job_id: str, priority: int) -> Job | None: ...
     async def recover(self) -> list[Job]: ...
+    async def renew(self, owner: str, job_ids: Sequence[str], lease_seconds: float) -> set[str]: ...
+    async def reclaim_expired(self) -> list[Job]: ...
+    async def release(self, owner: str) -> list[Job]: ...
+    async def counts(self) -> dict[str, int]: ...
 
 
 #: Job snapshots never need the job's files: skip the relationship's extra SELECT.
@@ -195,8 +207,21 @@ class SqlJobQueue:
             )
         return [Candidate(*q) for q in queued], served
 
-    async def claim(self, job_id: str | None = None) -> Job | None:
-        """queued → running: ``job_id``, or the fair next one. None when there is none."""
+    async def claim(
+        self,
+        job_id: str | None = None,
+        *,
+        owner: str | None = None,
+        lease_seconds: float | None = None,
+    ) -> Job | None:
+        """queued → running: ``job_id``, or the fair next one. None when there is none.
+
+        A worker in distributed mode passes ``owner`` and ``lease_seconds``: the job is its
+        until the lease runs out (see :meth:`renew` and :meth:`reclaim_expired`).
+        """
+        lease = {} if owner is None else {
+            "lease_owner": owner, "lease_expires_at": now() + (lease_seconds or 30.0),
+        }  # fmt: skip
         for _ in range(20):  # bounded: each lost race means another claimer made progress
             if job_id is None:
                 head = next_job(*await self._candidates())
@@ -217,6 +242,7 @@ class SqlJobQueue:
                             stage="starting",
                             started_at=now(),
                             attempts=JobRow.attempts + 1,
+                            **lease,
                         )
                         .returning(JobRow)
                         .options(*_NO_FILES)
@@ -340,6 +366,53 @@ class SqlJobQueue:
             )
             row = await s.get(JobRow, job_id, populate_existing=True, options=_NO_FILES)
             return Job.from_row(row) if row else None
+
+    async def renew(self, owner: str, job_ids: Sequence[str], lease_seconds: float) -> set[str]:
+        """Extend ``owner``'s leases on ``job_ids``; returns the ids it still holds (a job
+        missing from the answer was finished elsewhere or taken over after a lapse)."""
+        if not job_ids:
+            return set()
+        async with self._sessions.begin() as s:
+            held = (
+                await s.scalars(
+                    update(JobRow)
+                    .where(
+                        JobRow.id.in_(list(job_ids)),
+                        JobRow.lease_owner == owner,
+                        JobRow.status.in_((schema.RUNNING, schema.UPLOADING)),
+                    )
+                    .values(lease_expires_at=now() + lease_seconds)
+                    .returning(JobRow.id)
+                )
+            ).all()
+        return set(held)
+
+    async def reclaim_expired(self) -> list[Job]:
+        """Running jobs whose lease ran out (their worker died) go back to the queue, marked
+        ``resumed``; returned so the caller can make sure a worker picks each one up."""
+        return await self._requeue(JobRow.lease_expires_at < now())
+
+    async def release(self, owner: str) -> list[Job]:
+        """A worker shutting down hands its running jobs back to the queue at once."""
+        return await self._requeue(JobRow.lease_owner == owner)
+
+    async def _requeue(self, condition: Any) -> list[Job]:
+        async with self._sessions.begin() as s:
+            rows = (
+                await s.scalars(
+                    update(JobRow)
+                    .where(JobRow.status.in_((schema.RUNNING, schema.UPLOADING)))
+                    .where(JobRow.lease_owner.is_not(None), condition)
+                    .values(
+                        status=schema.QUEUED, stage=schema.QUEUED, resumed=True,
+                        lease_owner=None, lease_expires_at=None,
+                    )
+                    .returning(JobRow)
+                    .options(*_NO_FILES)
+                    .execution_options(populate_existing=True)
+                )
+            ).all()  # fmt: skip
+            return [Job.from_row(r) for r in rows]
 
     async def recover(self) -> list[Job]:
         """After a restart: jobs that were running go back to the queue, marked ``resumed``.

@@ -59,6 +59,10 @@ class JobRow(Base):
     work_dir: Mapped[str | None] = mapped_column(Text)
     posted_batches: Mapped[int] = mapped_column(Integer, default=0)
     cancelled_by: Mapped[int | None] = mapped_column(BigInteger)
+    #: Distributed mode: the worker running the job and when its lease runs out (it renews it
+    #: while alive; an expired lease puts the job back in the queue for another worker).
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[float] = mapped_column(Float, default=now)
     started_at: Mapped[float | None] = mapped_column(Float)
     finished_at: Mapped[float | None] = mapped_column(Float)

@@ -53,6 +53,8 @@ HTTP_PAYLOAD_TOO_LARGE: Final = 413
 """An attachment (or the whole request) is over the real limit."""
 HTTP_TOO_MANY_REQUESTS: Final = 429
 """Rate limited. discord.py already waits and retries; the bot must not retry on top of it."""
+RETRIED_SERVER_ERRORS: Final = frozenset({500, 502, 504, 524})
+"""Server errors discord.py retries by itself (after 1, 3, 5, … s, five tries)."""
 
 JSON_REQUEST_ENTITY_TOO_LARGE: Final = 40005
 """JSON ``code`` sent with a 413: "Request entity too large"."""
