@@ -169,6 +169,12 @@ def test_video_command_uses_the_chosen_preset_and_the_tight_rate_tolerance(
     )
     assert cmd[cmd.index("-preset") + 1] == "veryfast"
     assert cmd[cmd.index("-x264-params") + 1] == "ref=2:trellis=1:ratetol=0.25"
+    assert "-threads" not in cmd  # x264 picks (one thread per core)
+    pinned = BossSettings(_env_file=None, compression_ffmpeg_threads=1)  # type: ignore[call-arg]
+    cmd = video_command(
+        pinned, tmp_path / "in.mp4", tmp_path / "out.mp4", plenty, source_size=(1280, 720)
+    )
+    assert cmd[cmd.index("-threads") + 1] == "1"
 
 
 def test_correction_interpolates_once_the_budget_is_bracketed() -> None:
