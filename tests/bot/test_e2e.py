@@ -299,3 +299,27 @@ async def test_token_never_reaches_the_logs(
     logged = "\n".join(f"{r.getMessage()} {r.args!r}" for r in caplog.records)
     assert len(caplog.records) > 20, "the run really was logged"
     assert token not in logged
+
+
+async def test_discord_429_and_500_are_retried_by_discord_py_and_counted(
+    world: World, bot_media: BotMedia
+) -> None:
+    """discord.py waits out a 429 and retries a 500 by itself; the bot counts both in
+    boss_discord_retries_total (through aiohttp request tracing) and posts the file once."""
+    from boss_bot.core.telemetry import TELEMETRY
+
+    def retries(reason: str) -> float:
+        value = TELEMETRY.registry.get_sample_value(
+            "boss_discord_retries_total", {"reason": reason}
+        )
+        return value or 0.0
+
+    before = retries("rate_limited"), retries("server_error")
+    world.double.inject_fault("POST", "/channels/*/messages", status=429, retry_after=0.05)
+    world.double.inject_fault("POST", "/channels/*/messages", status=500)
+    msg_id = await world.say(world.tier2, f"$download {bot_media.photo_url}")
+    [status] = await world.final_status(world.tier2, msg_id, timeout=60)
+    assert "✅" in status.content, status.content
+    assert len(uploads(world, world.tier2)) == 1
+    assert retries("rate_limited") == before[0] + 1
+    assert retries("server_error") == before[1] + 1
