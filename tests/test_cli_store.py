@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from boss_bot.cli.app import app
 from boss_bot.core.settings import BossSettings
 from boss_bot.core.store import JobMetrics, JobSpec, open_store
+from boss_bot.core.store.migrate import head_revision
 
 runner = CliRunner()
 
@@ -33,7 +34,7 @@ def run_store(tmp_path: Path, work):  # type: ignore[no-untyped-def]
 def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:
     result = runner.invoke(app, ["db", "upgrade"], env=env(tmp_path))
     assert result.exit_code == 0, result.output
-    assert "revision 0001 (was empty)" in result.stdout
+    assert f"revision {head_revision()} (was empty)" in result.stdout
     assert (tmp_path / "data" / "boss-bot.db").is_file()
 
 

@@ -5,10 +5,7 @@ leave no partial file behind."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import signal
-import sys
 from pathlib import Path
 
 from boss_bot.core.paths import is_partial
@@ -16,46 +13,8 @@ from boss_bot.core.settings import BossSettings
 from boss_bot.core.store import open_store
 from tests.bot.pipeline_support import eventually
 from tests.discord_double import DiscordDouble, StoredMessage
+from tests.faults.support import START_TIMEOUT, bot_env, kill_bot, start_bot, wait_ready
 from tests.persistence.conftest import SlowClip
-
-START_TIMEOUT = 60.0
-READY_LINE = "connected as boss-bot"
-
-
-def _env(tmp_path: Path, double: DiscordDouble) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
-    return {
-        **keep,
-        "DISCORD_TOKEN": double.token,
-        "DISCORD_API_BASE_URL": double.api_base,
-        "DISCORD_GATEWAY_URL": double.gateway_url,
-        "DOWNLOAD_DIR": str(tmp_path / "dl"),
-        "DATA_DIR": str(tmp_path / "data"),
-        "ALLOW_PRIVATE_NETWORK_URLS": "true",
-        "MAX_CONCURRENT_DOWNLOADS": "1",  # one warm worker: a faster start on 2 cores
-        "LOG_LEVEL": "INFO",
-    }
-
-
-async def _start(env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
-    with log.open("ab") as sink:  # a file, not a pipe: a chatty bot can never block on it
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "boss_bot", "run", env=env, stdout=sink, stderr=sink,
-        )  # fmt: skip
-
-
-async def _stop(proc: asyncio.subprocess.Process) -> None:
-    if proc.returncode is None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        await asyncio.wait_for(proc.wait(), 30)
-
-
-async def _ready(log: Path, times: int) -> None:
-    """The bot logged its ``on_ready`` (guilds in its cache: commands are heard) ``times``."""
-    await eventually(
-        lambda: log.read_text(errors="replace").count(READY_LINE) >= times, START_TIMEOUT, 0.1
-    )
 
 
 def _partials(root: Path) -> list[Path]:
@@ -71,12 +30,12 @@ async def test_sigkill_mid_download_then_restart_resumes_the_job(
         alice = double.add_user("alice")
         double.add_member(guild.id, alice.id)
         channel = guild.default_channel_id
-        env = _env(tmp_path, double)
+        env = bot_env(tmp_path, double)
         requests_dir = tmp_path / "dl" / ".requests"
         procs: list[asyncio.subprocess.Process] = []
         try:
-            procs.append(await _start(env, log))
-            await _ready(log, 1)
+            procs.append(await start_bot(env, log))
+            await wait_ready(log, 1)
             asked = await double.send_user_message(channel, alice.id, f"$download {slow_clip.url}")
 
             def status() -> StoredMessage | None:
@@ -103,7 +62,7 @@ async def test_sigkill_mid_download_then_restart_resumes_the_job(
             assert crashed is not None and crashed.status == "running"
             assert crashed.work_dir and Path(crashed.work_dir) in partial.parents
 
-            procs.append(await _start(env, log))
+            procs.append(await start_bot(env, log))
             await double.wait_for_gateway(after=epoch, timeout=START_TIMEOUT)
 
             def finished() -> StoredMessage | None:
@@ -114,7 +73,7 @@ async def test_sigkill_mid_download_then_restart_resumes_the_job(
             final = await double.wait_until(finished, 60)
         finally:
             for proc in procs:
-                await _stop(proc)
+                await kill_bot(proc)
         bot_log = log.read_text(errors="replace")
         assert "✅ Done" in final.content, (final.content, bot_log[-3000:])
         assert "Resumed after a restart" in final.content

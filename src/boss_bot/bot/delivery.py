@@ -136,6 +136,12 @@ class DiscordUploader:
                     f"HTTP {exc.status} / {exc.code}: {exc.text}",
                     user_message="Discord refused the files as too large.",
                 ) from exc
+            if exc.status >= 500:  # discord.py already retried it five times
+                raise UploadError(
+                    f"HTTP {exc.status} / {exc.code}: {exc.text}",
+                    user_message=f"Discord refused the upload ({exc.status}: Discord had a "
+                    "server error and did not take the files; try again later).",
+                ) from exc
             raise UploadError(
                 f"HTTP {exc.status} / {exc.code}: {exc.text}",
                 user_message=f"Discord refused the upload ({exc.status}: "

@@ -594,9 +594,13 @@ class Pipeline:
         """Cancel what the database says is over (``bossctl queue cancel``)."""
         if not self._live:
             return
-        statuses = await self.queue.statuses(list(self._live))
+        asked = list(self._live)
+        statuses = await self.queue.statuses(asked)
         async with self._lock:
-            for job_id, live in list(self._live.items()):
+            for job_id in asked:  # a job submitted during the read is looked at next time
+                live = self._live.get(job_id)
+                if live is None:
+                    continue
                 status = statuses.get(job_id)
                 if self.role == "dispatcher" and status in ACTIVE_CLAIMED and not live.handed:
                     live.handed = True
@@ -1008,15 +1012,15 @@ class Pipeline:
                     )
 
             set_log_stage("compressing")
-            with telemetry.active_encode():
-                fitted = await compress_to_fit(
-                    src,
-                    target,
-                    dest_dir=work / f".fit-{target}",
-                    settings=self.settings,
-                    on_progress=relay,
-                    allow_split=self.settings.upload_allow_split,
-                )
+            # (boss_active_encodes is kept by compress_to_fit once it holds an encode slot)
+            fitted = await compress_to_fit(
+                src,
+                target,
+                dest_dir=work / f".fit-{target}",
+                settings=self.settings,
+                on_progress=relay,
+                allow_split=self.settings.upload_allow_split,
+            )
             meter.compressed(fitted.original_bytes, fitted.final_bytes, fitted.elapsed_seconds)
             n = len(fitted.paths)
             for i, p in enumerate(fitted.paths, 1):

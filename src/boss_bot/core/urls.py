@@ -165,7 +165,12 @@ class _Parsed(NamedTuple):
 
     def unsplit(self) -> str:
         if self.host is None:
-            return urlunsplit((self.scheme, "", self.path, self.query, ""))
+            # An empty authority ("a:////x": path "//x") must stay spelled out, or the result
+            # would parse differently ("a://x" has host x): keep normalising idempotent.
+            if not self.path.startswith("//"):
+                return urlunsplit((self.scheme, "", self.path, self.query, ""))
+            text = f"{self.scheme}:////{self.path[2:]}" if self.scheme else f"////{self.path[2:]}"
+            return f"{text}?{self.query}" if self.query else text
         netloc = self.host.text
         if self.port is not None and self.port != _DEFAULT_PORTS.get(self.scheme):
             netloc = f"{netloc}:{self.port}"

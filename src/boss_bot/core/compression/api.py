@@ -8,6 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from boss_bot.core import telemetry
 from boss_bot.core.errors import CompressionError
 from boss_bot.core.settings import BossSettings
 
@@ -67,25 +68,28 @@ async def compress_to_fit(
     out_dir = Path(dest_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     async with encode_slots(settings.compression_max_concurrent):
-        work = Path(tempfile.mkdtemp(prefix=".compress-", dir=out_dir))
-        try:
-            job = Job(settings, info, work, target_bytes, on_progress)
-            method: str
-            if info.kind == "image":
-                encoded, method = await compress_image(job)
-                outputs = [encoded]
-            elif info.kind == "audio":
-                outputs, method = await audio.compress_audio(job, allow_split=allow_split), "opus"
-            elif gif.is_animated_gif(info):
-                outputs, method = await gif.compress_animated_gif(job, allow_split=allow_split)
-            else:
-                outputs = await video.compress_video(job, allow_split=allow_split)
-                method = video.METHOD
-            finals = _final_paths(src, out_dir, outputs)
-            for enc, final in zip(outputs, finals, strict=True):
-                os.replace(enc.path, final)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        # Counted as active only once it holds an encode slot (not while waiting for one).
+        with telemetry.active_encode():
+            work = Path(tempfile.mkdtemp(prefix=".compress-", dir=out_dir))
+            try:
+                job = Job(settings, info, work, target_bytes, on_progress)
+                method: str
+                if info.kind == "image":
+                    encoded, method = await compress_image(job)
+                    outputs = [encoded]
+                elif info.kind == "audio":
+                    outputs = await audio.compress_audio(job, allow_split=allow_split)
+                    method = "opus"
+                elif gif.is_animated_gif(info):
+                    outputs, method = await gif.compress_animated_gif(job, allow_split=allow_split)
+                else:
+                    outputs = await video.compress_video(job, allow_split=allow_split)
+                    method = video.METHOD
+                finals = _final_paths(src, out_dir, outputs)
+                for enc, final in zip(outputs, finals, strict=True):
+                    os.replace(enc.path, final)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
 
     first = outputs[0]
     return CompressionResult(
