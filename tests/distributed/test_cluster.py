@@ -57,7 +57,9 @@ async def finals(cluster: Cluster, asked: list[int], timeout: float) -> list[Sto
         pending = []
         for msg_id in asked:
             status = status_reply(cluster, msg_id)
-            if status is None or not any(line[:1] in FINAL_MARKS for line in status.content.split("\n")):
+            if status is None or not any(
+                line[:1] in FINAL_MARKS for line in status.content.split("\n")
+            ):
                 pending.append((msg_id, status.content if status else None,
                                 [e.content for e in status.edits] if status else None))  # fmt: skip
         raise AssertionError(f"not all finished: {pending}\n{cluster.logs()}") from None

@@ -52,6 +52,29 @@ async def test_round_robin_across_three_users(store: Store) -> None:
     assert order == [(u, str(n)) for n in range(1, 6) for u in users]
 
 
+async def test_the_user_served_longest_ago_goes_first(store: Store) -> None:
+    """Whole histories count: a user with many past jobs, last served long ago, goes before a
+    user served a moment ago, however old that user's waiting job."""
+    for n in range(30):  # user 1: a long history, last served an hour ago
+        old = await store.queue.enqueue(spec(1, 100 + n))
+        await store.queue.claim(old.id)
+        await store.queue.complete(old.id)
+    async with store.engine.begin() as conn:
+        await conn.execute(update(JobRow).values(started_at=time.time() - 3600 - 1))
+        await conn.execute(
+            update(JobRow).where(JobRow.url.like("%/1/129")).values(started_at=time.time() - 3600)
+        )
+    recent = await store.queue.enqueue(spec(2, 1))  # user 2: served just now
+    await store.queue.claim(recent.id)
+    await store.queue.complete(recent.id)
+    b = await store.queue.enqueue(spec(2, 2))
+    a = await store.queue.enqueue(spec(1, 1))
+    c = await store.queue.enqueue(spec(3, 1))  # user 3: never served
+    assert await store.queue.positions() == {c.id: 1, a.id: 2, b.id: 3}
+    assert [(await store.queue.claim()).id for _ in range(3)] == [c.id, a.id, b.id]  # type: ignore[union-attr]
+    assert await store.queue.claim() is None
+
+
 async def test_positions_follow_the_fair_order(store: Store) -> None:
     a1 = await store.queue.enqueue(spec(1, 1))
     a2 = await store.queue.enqueue(spec(1, 2))

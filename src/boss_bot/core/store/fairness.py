@@ -10,11 +10,12 @@ else, and an admin-raised priority wins within a round.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
+    """A queued job as the scheduler sees it (a tuple: a claim builds one per queued job)."""
+
     id: str
     user_id: int
     priority: int

@@ -72,6 +72,7 @@ class JobRow(Base):
     __table_args__ = (
         Index("ix_jobs_status_created", "status", "created_at"),
         Index("ix_jobs_user_created", "user_id", "created_at"),
+        Index("ix_jobs_user_started", "user_id", "started_at"),  # the fair pick (0003)
         Index("ix_jobs_guild_created", "guild_id", "created_at"),
     )
 
