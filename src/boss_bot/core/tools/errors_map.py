@@ -10,6 +10,7 @@ import re
 
 from boss_bot.core.errors import (
     AccessDeniedError,
+    BossBotError,
     DownloadError,
     FileTooLargeError,
     GeoBlockedError,
@@ -19,6 +20,10 @@ from boss_bot.core.errors import (
     NoMediaFoundError,
     UnsupportedURLError,
 )
+from boss_bot.core.tools import ytdlp
+
+#: What users read when a link has no media a tool could save.
+NO_MEDIA_MESSAGE = "I found no downloadable media on that link."
 
 # (pattern, class, user message). First match wins; order from most to least specific.
 _RULES: tuple[tuple[re.Pattern[str], type[DownloadError] | None, str], ...] = tuple(
@@ -69,6 +74,23 @@ def classify(tool: str, text: str) -> DownloadError | UnsupportedURLError:
             assert cls is not None
             return cls(f"{tool}: {line}", user_message=user_message)
     return DownloadError(f"{tool}: {line}", user_message=f"{tool} could not download this: {line}")
+
+
+def from_output(tool: str, text: str, code: str | None = None) -> BossBotError:
+    """The error for a failed run: a worker's reply ``code`` first, then the tool's own text.
+
+    Both paths end here (a worker's error reply, a CLI's stderr), so they fail the same way.
+    """
+    if code == "too_large":
+        return FileTooLargeError(
+            f"{tool}: over the size limit", user_message="The file is larger than this bot accepts."
+        )
+    error = classify(tool, text)
+    if tool == ytdlp.TOOL and isinstance(error, UnsupportedURLError):
+        # yt-dlp's generic extractor is the last resort: "unsupported" means the page has no
+        # media it can find, which is what the user needs to hear.
+        return NoMediaFoundError(str(error), user_message=NO_MEDIA_MESSAGE)
+    return error
 
 
 def _headline(text: str) -> str:
