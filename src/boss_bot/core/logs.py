@@ -62,6 +62,10 @@ _AUTH_HEADER = re.compile(
 _BEARER = re.compile(r"(?i)\b((?:bearer|bot)\s+)[A-Za-z0-9._~+/=-]{16,}")
 #: Marks the handler configure_logging installed, so calling it again replaces it.
 _OURS = "_boss_bot_handler"
+#: Libraries whose INFO lines describe their own workings, not events an operator acts on: only
+#: their warnings and errors are shown, unless the level is DEBUG. (Alembic says "setup plugin …",
+#: "Context impl …" on every start; boss_bot.core.store.migrate logs each migration applied.)
+QUIET_LIBRARIES = ("alembic",)
 
 
 # --- job context ------------------------------------------------------------------------------
@@ -257,7 +261,8 @@ def configure_logging(
     extra_secrets: Iterable[str] = (),
 ) -> logging.Handler:
     """Install boss-bot's handler on the root logger (replacing a previous one and the plain
-    ``basicConfig`` handler), at LOG_LEVEL unless ``level`` is given. Returns the handler."""
+    ``basicConfig`` handler), at LOG_LEVEL unless ``level`` is given; :data:`QUIET_LIBRARIES`
+    log from WARNING up below DEBUG. Returns the handler."""
     root = logging.getLogger()
     for old in list(root.handlers):
         if getattr(old, _OURS, False) or type(old) is logging.StreamHandler:
@@ -269,11 +274,15 @@ def configure_logging(
     handler.setFormatter(json_formatter() if settings.log_format == "json" else TextFormatter())
     root.addHandler(handler)
     root.setLevel(level if level is not None else settings.log_level)
+    quiet = logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(quiet)
     return handler
 
 
 __all__ = [
     "JOB_FIELDS",
+    "QUIET_LIBRARIES",
     "REDACTED",
     "JobContextFilter",
     "RedactingFilter",
