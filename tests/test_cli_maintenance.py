@@ -13,8 +13,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from boss_bot.cli.app import app
+from boss_bot.core.jobs import JobRequest
 from boss_bot.core.settings import BossSettings
-from boss_bot.core.store import JobSpec, open_store
+from boss_bot.core.store import open_store
 from tests.support.media import make_jpeg, make_mp4
 from tests.support.media_server import MediaServer
 
@@ -94,7 +95,7 @@ def test_cleanup_removes_only_stale_leftovers(tmp_path: Path) -> None:
 
     async def seed() -> None:
         store = await open_store(settings)
-        job = await store.queue.enqueue(JobSpec(url="https://youtu.be/x", user_id=1))
+        job = await store.queue.enqueue(JobRequest(url="https://youtu.be/x", user_id=1))
         await store.queue.claim(job.id)
         await store.queue.set_stage(job.id, "downloading", work_dir=str(busy))
         await store.close()

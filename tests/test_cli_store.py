@@ -9,8 +9,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from boss_bot.cli.app import app
+from boss_bot.core.jobs import JobRequest
 from boss_bot.core.settings import BossSettings
-from boss_bot.core.store import JobMetrics, JobSpec, open_store
+from boss_bot.core.store import JobMetrics, open_store
 from boss_bot.core.store.migrate import head_revision
 
 runner = CliRunner()
@@ -40,8 +41,8 @@ def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:
 
 def test_queue_list_cancel_retry_change_the_rows(tmp_path: Path) -> None:
     async def seed(store):  # type: ignore[no-untyped-def]
-        a = await store.queue.enqueue(JobSpec(url="https://example.com/a", user_id=1))
-        b = await store.queue.enqueue(JobSpec(url="https://example.com/b", user_id=2))
+        a = await store.queue.enqueue(JobRequest(url="https://example.com/a", user_id=1))
+        b = await store.queue.enqueue(JobRequest(url="https://example.com/b", user_id=2))
         return a.id, b.id
 
     a, b = run_store(tmp_path, seed)
@@ -66,7 +67,7 @@ def test_queue_list_cancel_retry_change_the_rows(tmp_path: Path) -> None:
 def test_stats_and_history_json(tmp_path: Path) -> None:
     async def seed(store):  # type: ignore[no-untyped-def]
         for i, (outcome, secs) in enumerate([("success", 2.0), ("success", 4.0), ("timeout", 9.0)]):
-            job = await store.queue.enqueue(JobSpec(url=f"https://youtu.be/{i}", user_id=i))
+            job = await store.queue.enqueue(JobRequest(url=f"https://youtu.be/{i}", user_id=i))
             await store.metrics.record(
                 JobMetrics(
                     job_id=job.id,

@@ -13,11 +13,13 @@ from typing import Any, TypeVar
 
 import pytest_asyncio
 
+from boss_bot.core.events import EventBus
 from boss_bot.core.jobs import JobRequest
 from boss_bot.core.manager import DownloadManager
 from boss_bot.core.pipeline import JobHost, Pipeline, Posted, UploadBatch, UploadTooLargeError
 from boss_bot.core.settings import BossSettings
 from boss_bot.core.store import Store, open_store
+from boss_bot.core.telemetry import Telemetry
 from boss_bot.core.workers.pool import WorkerPool
 
 T = TypeVar("T")
@@ -92,7 +94,8 @@ async def start_pipeline(
         settings = make_settings(**overrides)
         own = store is None
         store = store or await open_store(settings)
-        pipeline = Pipeline(settings, DownloadManager(settings, pool=worker_pool), store, host=host)
+        pipeline = Pipeline(settings, DownloadManager(settings, pool=worker_pool), store,
+                            bus=EventBus(), telemetry=Telemetry(), host=host)  # fmt: skip
         made.append((pipeline, store, own))
         if start:
             await pipeline.start()

@@ -27,12 +27,13 @@ from boss_bot.core.jobs import Job, JobRequest
 from boss_bot.core.manager import DownloadManager
 from boss_bot.core.pipeline import AlreadyPosted, Attachment
 from boss_bot.core.settings import BossSettings
-from boss_bot.core.store import JobMetrics, JobSpec
+from boss_bot.core.store import JobMetrics
 from boss_bot.core.upload.limits import DM_FILE_LIMIT
 from boss_bot.core.workers.pool import WorkerPool
 from tests.bot import dpytest_support
 from tests.bot.pipeline_support import eventually
 from tests.support.media_server import MediaServer
+from tests.support.urls import platform_url
 
 dpytest_support.install()
 
@@ -153,9 +154,7 @@ async def test_yt_playlist_max_videos_range(bot: BossBot) -> None:
 
 
 async def _job_with_metrics(bot: BossBot, platform: str, n: int, **metrics: object) -> None:
-    job = await bot.store.queue.enqueue(
-        JobSpec(url=f"https://example.com/{platform}/{n}", user_id=n, platform=platform)
-    )
+    job = await bot.store.queue.enqueue(JobRequest(url=platform_url(platform, n), user_id=n))
     await bot.store.metrics.record(JobMetrics(job_id=job.id, platform=platform, **metrics))  # type: ignore[arg-type]
 
 

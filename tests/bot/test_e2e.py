@@ -52,6 +52,9 @@ def assert_throttled(status: StoredMessage) -> None:
 async def test_tier0_clip_is_compressed_to_one_playable_file(
     world: World, bot_media: BotMedia
 ) -> None:
+    # The upload takes a while, as on real Discord, so its stage outlasts the 2 s edit
+    # throttle however fast this machine encodes.
+    world.double.inject_latency("POST", "/channels/*/messages", 2.5, uploads_only=True)
     msg_id = await world.say(world.tier0, f"$download {bot_media.clip25_url}")
     [status] = await world.final_status(world.tier0, msg_id, timeout=90)
 
@@ -306,10 +309,9 @@ async def test_discord_429_and_500_are_retried_by_discord_py_and_counted(
 ) -> None:
     """discord.py waits out a 429 and retries a 500 by itself; the bot counts both in
     boss_discord_retries_total (through aiohttp request tracing) and posts the file once."""
-    from boss_bot.core.telemetry import TELEMETRY
 
     def retries(reason: str) -> float:
-        value = TELEMETRY.registry.get_sample_value(
+        value = world.bot.telemetry.registry.get_sample_value(
             "boss_discord_retries_total", {"reason": reason}
         )
         return value or 0.0

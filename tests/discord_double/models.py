@@ -349,6 +349,20 @@ class Fault:
 
 
 @dataclass
+class Latency:
+    """Injected slowness: the next ``remaining`` requests matching it wait ``seconds`` first
+    (a large upload takes a while on real Discord; tests that watch progress need that)."""
+
+    method: str
+    path_glob: str
+    seconds: float
+    remaining: int
+    #: Only requests that carry files (multipart bodies): uploads, not plain messages.
+    uploads_only: bool = False
+    hits: int = 0
+
+
+@dataclass
 class Interaction:
     """An injected interaction and everything the bot answered to it."""
 

@@ -8,6 +8,7 @@ connection instead of the status code, which is not what Discord does).
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import hashlib
 import json
@@ -37,6 +38,7 @@ from .models import (
     Channel,
     Fault,
     Interaction,
+    Latency,
     RequestRecord,
     StoredAttachment,
     StoredMessage,
@@ -174,6 +176,8 @@ class RestApi:
         info = request.match_info
         route = info.route.resource.canonical if info.route.resource is not None else None
         fault = self._take_fault(request)
+        if (latency := self._take_latency(request)) is not None:
+            await asyncio.sleep(latency.seconds)
         try:
             if fault is not None:
                 response: web.StreamResponse = self._fault_response(fault)
@@ -209,6 +213,19 @@ class RestApi:
         )
         double._notify()
         return response
+
+    def _take_latency(self, request: web.Request) -> Latency | None:
+        sub = request.path.removeprefix(API_PREFIX)
+        for latency in self.double.latencies:
+            if latency.remaining <= 0 or latency.method not in ("*", request.method):
+                continue
+            if latency.uploads_only and not request.content_type.startswith("multipart/"):
+                continue
+            if fnmatch.fnmatchcase(sub, latency.path_glob):
+                latency.remaining -= 1
+                latency.hits += 1
+                return latency
+        return None
 
     def _take_fault(self, request: web.Request) -> Fault | None:
         sub = request.path.removeprefix(API_PREFIX)

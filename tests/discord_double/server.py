@@ -37,6 +37,7 @@ from .models import (
     Fault,
     Guild,
     Interaction,
+    Latency,
     Member,
     MessageEdit,
     RequestRecord,
@@ -103,6 +104,7 @@ class DiscordDouble:
         #: Exceptions raised by the double's own handlers (answered with 503): should be [].
         self.internal_errors: list[Exception] = []
         self.faults: list[Fault] = []
+        self.latencies: list[Latency] = []
         self.interactions: dict[int, Interaction] = {}
         #: Application commands from bulk overwrites: key None = global, else guild id.
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
@@ -320,6 +322,22 @@ class DiscordDouble:
         )
         self.faults.append(fault)
         return fault
+
+    def inject_latency(
+        self,
+        method: str,
+        path_glob: str,
+        seconds: float,
+        *,
+        count: int = 1,
+        uploads_only: bool = False,
+    ) -> Latency:
+        """The next ``count`` requests matching ``method`` and ``path_glob`` (as for
+        :meth:`inject_fault`; with ``uploads_only``, only those carrying files) are answered
+        only after ``seconds``."""
+        latency = Latency(method.upper(), path_glob, seconds, count, uploads_only)
+        self.latencies.append(latency)
+        return latency
 
     # --- payload rendering ----------------------------------------------------------------
 

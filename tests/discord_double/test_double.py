@@ -282,6 +282,20 @@ async def test_429_then_200_stores_one_message(world: World) -> None:
     assert statuses == [429, 200]
 
 
+async def test_injected_latency_slows_only_uploads_when_asked(
+    world: World, make_file: Callable[..., Path]
+) -> None:
+    latency = world.double.inject_latency(
+        "POST", "/channels/*/messages", 0.2, count=1, uploads_only=True
+    )
+    channel = world.channel(world.tier0)
+    await world.bounded(channel.send("plain text"))
+    assert latency.hits == 0  # a message without files is not an upload
+    await world.bounded(channel.send(file=discord.File(make_file("a.bin", 1024))))
+    assert latency.hits == 1 and latency.remaining == 0
+    assert len(world.double.messages(world.tier0.default_channel_id)) == 2
+
+
 async def test_500_then_200_stores_one_message(world: World) -> None:
     double = world.double
     double.inject_fault("POST", "/channels/*/messages", status=500)

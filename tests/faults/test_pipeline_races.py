@@ -13,11 +13,13 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from boss_bot.core.events import EventBus
 from boss_bot.core.jobs import JobQueue
 from boss_bot.core.manager import DownloadManager
 from boss_bot.core.pipeline import Attachment, Pipeline
 from boss_bot.core.settings import BossSettings
 from boss_bot.core.store import open_store
+from boss_bot.core.telemetry import Telemetry
 from boss_bot.core.workers.pool import WorkerPool
 from tests.bot.pipeline_support import RecordingUploader, request
 from tests.support.media_server import MediaServer
@@ -53,6 +55,7 @@ async def test_a_job_submitted_while_the_watcher_reads_the_database_still_runs(
     store = await open_store(settings)
     queue = HeldStatuses(store.queue)
     pipeline = Pipeline(settings, DownloadManager(settings, pool=worker_pool), store,
+                        bus=EventBus(), telemetry=Telemetry(),
                         queue=queue)  # type: ignore[arg-type]  # fmt: skip
     uploader = RecordingUploader(10 * 2**20)
     try:

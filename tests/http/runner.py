@@ -13,23 +13,25 @@ from __future__ import annotations
 import logging
 import time
 
-from boss_bot.core import telemetry
 from boss_bot.core.errors import BossBotError
 from boss_bot.core.events import EventBus
-from boss_bot.core.jobs.requests import JobRequest
 from boss_bot.core.logs import job_context, set_stage
 from boss_bot.core.manager import DownloadManager
-from boss_bot.core.store import Job, Store, StoredFile
+from boss_bot.core.store import Job, Store, StoredFile, request_of
 from boss_bot.core.store.metrics import SUCCESS, JobMetrics
+from boss_bot.core.telemetry import Telemetry
 
 log = logging.getLogger("tests.http.runner")
 
 
 class MiniDispatcher:
-    def __init__(self, store: Store, manager: DownloadManager, bus: EventBus) -> None:
+    def __init__(
+        self, store: Store, manager: DownloadManager, bus: EventBus, telemetry: Telemetry
+    ) -> None:
         self.store = store
         self.manager = manager
         self.bus = bus
+        self.telemetry = telemetry
 
     async def run(self, job_id: str) -> Job:
         job = await self.store.queue.claim(job_id)
@@ -38,7 +40,7 @@ class MiniDispatcher:
             return await self._run(job)
 
     async def _run(self, job: Job) -> Job:
-        request = JobRequest.from_job(job)
+        request = request_of(job)
         set_stage("downloading")
         await self.store.queue.set_stage(job.id, "downloading")
         self.bus.stage(job.id, "downloading")
@@ -46,7 +48,7 @@ class MiniDispatcher:
         started = time.monotonic()
         method, size, outcome = None, 0, SUCCESS
         try:
-            with telemetry.active_download():
+            with self.telemetry.active_download():
                 meta = await self.manager.download(
                     job.url,
                     dest=self.manager.settings.download_dir / job.platform,
@@ -73,7 +75,7 @@ class MiniDispatcher:
             download_seconds=time.monotonic() - started, bytes_downloaded=size,
         )  # fmt: skip
         await self.store.metrics.record(metrics)
-        telemetry.observe_job(metrics)
+        self.telemetry.observe_job(metrics)
         assert final is not None
         self.bus.final(job.id, final.status)
         return final

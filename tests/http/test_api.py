@@ -13,14 +13,16 @@ import jsonschema_rs
 import pytest
 from sqlalchemy import update
 
+from boss_bot.core.jobs import JobRequest
 from boss_bot.core.settings import BossSettings
-from boss_bot.core.store import JobSpec, open_store
+from boss_bot.core.store import open_store
 from boss_bot.core.store.schema import JobRow
 from boss_bot.core.strategies import STRATEGIES
 from boss_bot.http import OPENAPI_URL, Services
 from boss_bot.http.auth import api_user_id
 from tests.http.conftest import RO_TOKEN, RW_TOKEN, Api, auth, serve
 from tests.support.media_server import MediaServer
+from tests.support.urls import platform_url
 
 # --- helpers --------------------------------------------------------------------------------------
 
@@ -37,11 +39,11 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
     return body["error"]
 
 
-async def enqueue(api: Api, n: int, **spec: Any) -> list[str]:
+async def enqueue(api: Api, n: int, platform: str = "generic") -> list[str]:
     ids = []
     for i in range(n):
         job = await api.store.queue.enqueue(
-            JobSpec(url=f"https://example.com/{i}", user_id=1000 + i, **spec)
+            JobRequest(url=platform_url(platform, i), user_id=1000 + i)
         )
         ids.append(job.id)
     return ids
@@ -276,7 +278,7 @@ async def test_intake_refusals_map_to_statuses(
             # Quotas: USER_RATE_LIMIT=2 per window, counted per API client.
             for _ in range(2):
                 await store.queue.enqueue(
-                    JobSpec(url="https://example.com/x", user_id=api_user_id("ci"))
+                    JobRequest(url="https://example.com/x", user_id=api_user_id("ci"))
                 )
             r = await served.client.post(
                 "/api/v1/downloads", json={"urls": ["https://93.184.215.14/x"]}, headers=auth()

@@ -14,9 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from boss_bot.core.errors import QuotaExceededError
-from boss_bot.core.jobs import Job
+from boss_bot.core.jobs import Job, JobRequest
 from boss_bot.core.pipeline import AlreadyPosted, Attachment, JobResult
-from boss_bot.core.store import JobSpec
 from boss_bot.core.store.schema import FileRow, JobRow, MetricRow
 from tests.bot.pipeline_support import RecordingUploader, StartPipeline, eventually, request
 from tests.persistence.conftest import RecordingHost, SlowClip
@@ -65,16 +64,16 @@ async def test_recovery_removes_partial_files_then_reruns_and_tells_the_host(
     first = await start_pipeline(start=False)
     store = first.store
     url = media_server.url("photo.jpg")
-    crashed = await store.queue.enqueue(request(url, user=5).to_spec())
+    crashed = await store.queue.enqueue(request(url, user=5))
     await store.queue.claim(crashed.id)
     work = first.settings.requests_dir / f"job-{crashed.id}"
     (work / "boss-staging-x").mkdir(parents=True)
     (work / "boss-staging-x" / "photo.jpg.part").write_bytes(b"\0" * 5000)
     await store.queue.set_stage(crashed.id, "downloading", work_dir=str(work))
-    waiting = await store.queue.enqueue(request(media_server.url("image.png"), user=6).to_spec())
+    waiting = await store.queue.enqueue(request(media_server.url("image.png"), user=6))
     outside = first.settings.download_dir / "keep-me"
     outside.mkdir(parents=True)
-    tampered = await store.queue.enqueue(request(url + "?t", user=7, upload=False).to_spec())
+    tampered = await store.queue.enqueue(request(url + "?t", user=7, upload=False))
     await store.queue.claim(tampered.id)
     await store.queue.set_stage(tampered.id, "downloading", work_dir=str(outside))
 
@@ -271,4 +270,4 @@ async def test_jobs_are_rows_before_work_starts(start_pipeline: StartPipeline) -
     assert status == "queued"
     spec = job.options
     assert spec == {"download": {}, "upload": False, "one_file_per_message": False, "force": False}
-    assert isinstance(await pipeline.store.queue.enqueue(JobSpec(url="x", user_id=1)), Job)
+    assert isinstance(await pipeline.store.queue.enqueue(JobRequest(url="x", user_id=1)), Job)

@@ -1,4 +1,4 @@
-"""The store on a real database (SQLite always; PostgreSQL when installed)."""
+"""The store on a real database: each test on SQLite and PostgreSQL (tests/store/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from PIL import Image
 from sqlalchemy import inspect, text, update
 
 from boss_bot.core.errors import QueueFullError, QuotaExceededError
-from boss_bot.core.store import JobMetrics, JobSpec, Store, build_store
+from boss_bot.core.jobs import JobRequest
+from boss_bot.core.store import JobMetrics, Store, build_store
 from boss_bot.core.store.migrate import current_revision, head_revision, upgrade
 from boss_bot.core.store.schema import JobRow, MetricRow
 
 
-def spec(user: int, n: int = 0, **kw: object) -> JobSpec:
-    return JobSpec(url=f"https://example.com/{user}/{n}", user_id=user, **kw)  # type: ignore[arg-type]
+def spec(user: int, n: int = 0, **kw: object) -> JobRequest:
+    return JobRequest(url=f"https://example.com/{user}/{n}", user_id=user, **kw)  # type: ignore[arg-type]
 
 
 async def test_migrations_upgrade_an_empty_database(store_settings) -> None:
@@ -32,9 +33,8 @@ async def test_migrations_upgrade_an_empty_database(store_settings) -> None:
         await fresh.close()
 
 
-async def test_sqlite_runs_in_wal_mode(store: Store, backend: str) -> None:
-    if backend != "sqlite":
-        pytest.skip("SQLite only")
+@pytest.mark.sqlite_only
+async def test_sqlite_runs_in_wal_mode(store: Store) -> None:
     async with store.engine.connect() as conn:
         assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
         assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == 5000

@@ -14,14 +14,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, text
 
+from boss_bot.core.jobs import JobRequest
 from boss_bot.core.settings import BossSettings
-from boss_bot.core.store import JobSpec, Store, open_store
+from boss_bot.core.store import Store, open_store
 from boss_bot.core.store import engine as store_engine
 from boss_bot.core.store.engine import SqliteTransactions, transactions
 
+#: These tests are about SQLite's own transaction machinery: generated for SQLite alone
+#: (PostgreSQL runs transactions through the async engine; see tests/store/conftest.py).
+sqlite_only = pytest.mark.sqlite_only
 
-def spec(user: int, n: int = 0) -> JobSpec:
-    return JobSpec(url=f"https://example.com/{user}/{n}", user_id=user)
+
+def spec(user: int, n: int = 0) -> JobRequest:
+    return JobRequest(url=f"https://example.com/{user}/{n}", user_id=user)
 
 
 def db_path(store: Store) -> Path:
@@ -34,13 +39,7 @@ def lane_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("boss-bot-store-")]
 
 
-@pytest.fixture
-def sqlite_only(backend: str) -> None:
-    if backend != "sqlite":
-        pytest.skip("SQLite only: PostgreSQL runs transactions through the async engine")
-
-
-@pytest.mark.usefixtures("sqlite_only")
+@sqlite_only
 async def test_a_write_holds_the_write_lock_from_its_first_statement(store: Store) -> None:
     db = transactions(store.engine)
     assert isinstance(db, SqliteTransactions)
@@ -65,7 +64,7 @@ async def test_a_write_holds_the_write_lock_from_its_first_statement(store: Stor
     assert await pending == 1
 
 
-@pytest.mark.usefixtures("sqlite_only")
+@sqlite_only
 async def test_a_write_waits_for_another_writer_then_commits(store: Store) -> None:
     other = sqlite3.connect(db_path(store), isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
@@ -81,7 +80,7 @@ async def test_a_write_waits_for_another_writer_then_commits(store: Store) -> No
     assert (await store.queue.get(job.id)) == job
 
 
-@pytest.mark.usefixtures("sqlite_only")
+@sqlite_only
 async def test_a_write_gives_up_after_the_busy_timeout(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -99,7 +98,7 @@ async def test_a_write_gives_up_after_the_busy_timeout(
     assert (await store.queue.enqueue(spec(1))).status == "queued"  # and works again after
 
 
-@pytest.mark.usefixtures("sqlite_only")
+@sqlite_only
 async def test_a_failing_transaction_rolls_back_and_the_thread_carries_on(store: Store) -> None:
     db = transactions(store.engine)
 
@@ -116,7 +115,7 @@ async def test_a_failing_transaction_rolls_back_and_the_thread_carries_on(store:
     assert raw is False  # nothing ran through SQLAlchemy: no transaction left open
 
 
-@pytest.mark.usefixtures("sqlite_only")
+@sqlite_only
 async def test_a_cancelled_call_that_has_not_started_does_nothing(store: Store) -> None:
     db = transactions(store.engine)
     inside, release = threading.Event(), threading.Event()
@@ -135,7 +134,7 @@ async def test_a_cancelled_call_that_has_not_started_does_nothing(store: Store) 
     assert await store.queue.counts() == {}
 
 
-@pytest.mark.usefixtures("sqlite_only")
+@sqlite_only
 async def test_closing_the_store_ends_its_threads(store_settings: BossSettings) -> None:
     before = set(lane_threads())
     store = await open_store(store_settings)
@@ -153,7 +152,7 @@ async def test_closing_the_store_ends_its_threads(store_settings: BossSettings) 
         await again.close()
 
 
-@pytest.mark.usefixtures("sqlite_only")
+@sqlite_only
 async def test_checkpoints_run_off_the_commit_path(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -215,7 +214,7 @@ def _claim_all(data_dir: str, out: mp.Queue) -> None:  # type: ignore[type-arg]
     out.put(asyncio.run(main()))
 
 
-@pytest.mark.usefixtures("sqlite_only")
+@sqlite_only
 async def test_processes_claiming_from_one_sqlite_file_take_each_job_once(
     store: Store, store_settings: BossSettings
 ) -> None:

@@ -35,11 +35,12 @@ import yarl
 from discord.ext import commands
 
 from boss_bot.bot import errors
-from boss_bot.core import telemetry
+from boss_bot.core.events import EventBus
 from boss_bot.core.manager import DownloadManager
 from boss_bot.core.pipeline import AdoptReason, Attachment, Pipeline
 from boss_bot.core.settings import BossSettings
 from boss_bot.core.store import Store, open_store
+from boss_bot.core.telemetry import Telemetry
 from boss_bot.core.upload.limits import (
     DM_FILE_LIMIT,
     HTTP_TOO_MANY_REQUESTS,
@@ -84,7 +85,7 @@ def apply_endpoints(settings: BossSettings) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
-def discord_http_trace() -> aiohttp.TraceConfig:
+def discord_http_trace(telemetry: Telemetry) -> aiohttp.TraceConfig:
     """Count the answers discord.py retries by itself (429 after ``retry_after``; 500, 502,
     504 and 524 after a backoff) into ``boss_discord_retries_total`` for /metrics. aiohttp's
     request tracing is the hook discord.py offers (``http_trace``); nothing else sees them."""
@@ -110,7 +111,10 @@ _STATUS_FLUSH_SECONDS = 5.0
 class BossBot(commands.Bot):
     """The bot. ``manager`` may be given (tests share a warm pool): the caller then starts and
     closes it. Otherwise the bot creates it, warms it in ``setup_hook`` and closes it. The same
-    goes for ``store``: by default the bot opens it (applying migrations) in ``setup_hook``."""
+    goes for ``store``: by default the bot opens it (applying migrations) in ``setup_hook``.
+
+    The bot owns its pipeline's shared state: the event bus (live progress for the HTTP API)
+    and the telemetry (Prometheus series, Discord retries counted by the HTTP trace)."""
 
     pipeline: Pipeline
     store: Store
@@ -127,7 +131,9 @@ class BossBot(commands.Bot):
         options.setdefault("intents", bot_intents())
         options.setdefault("help_command", None)  # exts/help provides a hybrid `help`
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
-        options.setdefault("http_trace", discord_http_trace())
+        self.bus = EventBus()
+        self.telemetry = Telemetry()
+        options.setdefault("http_trace", discord_http_trace(self.telemetry))
         super().__init__(command_prefix=settings.command_prefix, **options)
         self.settings = settings
         self._owns_manager = manager is None
@@ -162,10 +168,9 @@ class BossBot(commands.Bot):
             from boss_bot.core.distributed import Tickets
 
             self.tickets = await Tickets.connect(self.settings)
-            self.pipeline = Pipeline(self.settings, self.manager, self.store, host=self,
-                                     role="dispatcher", dispatch=self.tickets)  # fmt: skip
+            self.pipeline = self._pipeline(role="dispatcher", dispatch=self.tickets)
         else:
-            self.pipeline = Pipeline(self.settings, self.manager, self.store, host=self)
+            self.pipeline = self._pipeline()
             if self._owns_manager:
                 await self.manager.start()
         self.add_dynamic_items(CancelButton)  # the Cancel button on every status message
@@ -186,6 +191,10 @@ class BossBot(commands.Bot):
                 gateway_connected=lambda: self.is_ready() and not self.is_closed(),
                 pipeline=self.pipeline,
             )
+
+    def _pipeline(self, **options: Any) -> Pipeline:
+        return Pipeline(self.settings, self.manager, self.store, bus=self.bus,
+                        telemetry=self.telemetry, host=self, **options)  # fmt: skip
 
     async def adopt(self, job: Job, request: JobRequest, reason: AdoptReason) -> Attachment | None:
         """The pipeline's JobHost: see :func:`boss_bot.bot.delivery.adopt_job`."""

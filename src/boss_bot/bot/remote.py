@@ -41,7 +41,7 @@ class RestHost:
         self.settings = settings
         self.pipeline = pipeline
         self.client = discord.Client(
-            intents=discord.Intents.none(), http_trace=discord_http_trace()
+            intents=discord.Intents.none(), http_trace=discord_http_trace(pipeline.telemetry)
         )
         self.statuses: set[JobStatus] = set()
         self.admin_ids: set[int] = set()

@@ -55,7 +55,7 @@ def worker(
         # this worker's jobs. API calls only write the shared store (no local scheduler).
         from boss_bot.http import start_if_enabled
 
-        return await start_if_enabled(settings, store)
+        return await start_if_enabled(settings, store, pipeline=pipeline, submits=False)
 
     try:
         asyncio.run(serve(settings, lambda pipeline: RestHost(settings, pipeline), start_http))

@@ -9,8 +9,11 @@ where the job is). The **final** event (``type == "final"``) is never dropped, a
 subscription to that job.
 
 Everything happens on the event loop (publish is a plain, non-blocking call); there is no
-locking. The last final event of each job is kept for a short while (a bounded LRU), so a
-client that subscribes just after the job ended still gets its outcome.
+locking. Like the settings, the bus is built by whoever builds the pipeline (the bot, a
+worker, a test) and handed to the pipeline and to the HTTP app that streams it.
+
+The last final event of each job is kept for a short while (a bounded LRU), so a client that
+subscribes just after the job ended still gets its outcome.
 
 Event shape (a JSON-able dict, the same keys the SSE stream sends)::
 
@@ -167,20 +170,19 @@ class EventBus:
 _FINAL_STAGES = {"done": "succeeded", "failed": "failed", "cancelled": "cancelled"}
 
 
-def publish_stage(stage: Any, bus: EventBus | None = None) -> None:
+def publish_stage(stage: Any, bus: EventBus) -> None:
     """Publish one of the pipeline's ``Stage`` records (any object with ``name``, ``job_id``
     and optional detail fields): ``done``/``failed``/``cancelled`` become the final event,
     everything else a stage event. Duck-typed so this module needs no pipeline import; the
     pipeline calls it from its one stage hook."""
-    target = BUS if bus is None else bus
     fields = {
         k: v for k, v in getattr(stage, "__dict__", {}).items() if k not in ("name", "job_id")
     }
     status = _FINAL_STAGES.get(stage.name)
     if status is not None:
-        target.final(stage.job_id, status, **fields)
+        bus.final(stage.job_id, status, **fields)
     else:
-        target.stage(stage.job_id, stage.name, **fields)
+        bus.stage(stage.job_id, stage.name, **fields)
 
 
 def _clean(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -195,8 +197,4 @@ def _clean(fields: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-#: The process's bus: the pipeline publishes here and the HTTP API (in the same process)
-#: subscribes. Tests may build their own :class:`EventBus` and hand it to both.
-BUS = EventBus()
-
-__all__ = ["BUS", "FINAL", "PROGRESS", "STAGE", "EventBus", "Subscription", "publish_stage"]
+__all__ = ["FINAL", "PROGRESS", "STAGE", "EventBus", "Subscription", "publish_stage"]

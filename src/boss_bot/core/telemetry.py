@@ -2,10 +2,9 @@
 
 Everything lives in one :class:`Telemetry`, on **its own** ``CollectorRegistry`` (never
 prometheus-client's global one): two apps or two tests in one process cannot collide on metric
-names, and ``/metrics`` shows exactly boss-bot's series. The process-wide instance is
-:data:`TELEMETRY`; the small module functions (:func:`observe_job`, :func:`discord_413`,
-:func:`active_download`, …) record into it, so the pipeline and the bot call one line each and
-never hold a metrics object.
+names, and ``/metrics`` shows exactly boss-bot's series. Like the settings, it is built by the
+entry point that builds the pipeline (the bot, a worker) and passed to what records into it
+(the pipeline, the bot's HTTP trace, the HTTP app that serves it); no module holds one.
 
 Series (all prefixed ``boss_``; counters end in ``_total``)::
 
@@ -52,8 +51,8 @@ from prometheus_client import (
 )
 
 if TYPE_CHECKING:
+    from boss_bot.core.jobs import JobMetrics
     from boss_bot.core.store import Store
-    from boss_bot.core.store.metrics import JobMetrics
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +175,19 @@ class Telemetry:
         if m.bytes_uploaded:
             self.uploaded_bytes.labels(platform).inc(m.bytes_uploaded)
 
+    def upload_too_large(self) -> None:
+        """Discord refused a batch as too large (HTTP 413 / JSON code 40005)."""
+        self.discord_413.inc()
+
+    def discord_retry(self, reason: str = "too_large") -> None:
+        """An upload to Discord is being tried again (``too_large``: refitted after a 413;
+        ``rate_limited`` / ``server_error``: discord.py retries by itself)."""
+        self.discord_retries.labels(reason).inc()
+
+    def download_retry(self, platform: str | None) -> None:
+        """A download attempt failed transiently and is retried."""
+        self.download_retries.labels(platform_label(platform)).inc()
+
     @contextlib.contextmanager
     def active_download(self) -> Iterator[None]:
         with self.active_downloads.track_inprogress():
@@ -257,48 +269,4 @@ class Telemetry:
             self.loop_lag.observe(max(0.0, loop.time() - start - interval))
 
 
-#: The process's telemetry. ``/metrics`` serves it; the functions below record into it.
-TELEMETRY = Telemetry()
-
-
-def observe_job(m: JobMetrics) -> None:
-    """Record one finished job (call next to ``store.metrics.record(m)``)."""
-    TELEMETRY.observe_job(m)
-
-
-def discord_413() -> None:
-    """Discord refused a batch as too large (HTTP 413 / JSON code 40005)."""
-    TELEMETRY.discord_413.inc()
-
-
-def discord_retry(reason: str = "too_large") -> None:
-    """An upload to Discord is being tried again (``too_large``: refitted after a 413)."""
-    TELEMETRY.discord_retries.labels(reason).inc()
-
-
-def download_retry(platform: str | None) -> None:
-    """A download attempt failed transiently and is retried."""
-    TELEMETRY.download_retries.labels(platform_label(platform)).inc()
-
-
-def active_download() -> contextlib.AbstractContextManager[None]:
-    """``with active_download():`` around a download keeps ``boss_active_downloads`` right."""
-    return TELEMETRY.active_download()
-
-
-def active_encode() -> contextlib.AbstractContextManager[None]:
-    """``with active_encode():`` around a compression keeps ``boss_active_encodes`` right."""
-    return TELEMETRY.active_encode()
-
-
-__all__ = [
-    "CONTENT_TYPE",
-    "TELEMETRY",
-    "Telemetry",
-    "active_download",
-    "active_encode",
-    "discord_413",
-    "discord_retry",
-    "download_retry",
-    "observe_job",
-]
+__all__ = ["CONTENT_TYPE", "Telemetry", "method_label", "platform_label"]

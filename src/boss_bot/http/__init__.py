@@ -30,22 +30,22 @@ async def start_if_enabled(
     *,
     gateway_connected: Callable[[], bool] | None = None,
     pipeline: Any = None,
+    submits: bool = True,
 ) -> HttpServer | None:
     """What a process calls at start-up: serve the API when HTTP_ENABLED, else None.
 
-    ``pipeline`` (the bot's) makes POST /downloads go through its ``submit`` (the scheduler
-    wakes at once) and cancels stop a running job here at once; without it jobs are only
-    persisted and cancels written to the store, and the process running them notices.
+    ``pipeline`` (the process's) gives the app its event bus (SSE) and telemetry (/metrics).
+    With ``submits`` (the bot), POST /downloads goes through its ``submit`` (the scheduler
+    wakes at once) and cancels stop a running job here at once; without (a worker), jobs are
+    only persisted and cancels written to the store, and the process running them notices.
     """
     if not settings.http_enabled:
         return None
-    services = Services(
-        settings=settings,
-        store=store,
-        gateway_connected=gateway_connected,
-        submit=getattr(pipeline, "submit", None),
-        cancel=getattr(pipeline, "cancel", None),
-    )
+    services = Services(settings=settings, store=store, gateway_connected=gateway_connected)
+    if pipeline is not None:
+        services.bus, services.telemetry = pipeline.bus, pipeline.telemetry
+        if submits:
+            services.submit, services.cancel = pipeline.submit, pipeline.cancel
     return await serve(services)
 
 

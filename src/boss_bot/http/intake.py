@@ -59,7 +59,7 @@ async def _submit_one(services: Services, request: JobRequest) -> Job:
         return submitted
     store = services.store
     await store.quotas.check(user_id=request.user_id, guild_id=request.guild_id)
-    return await store.queue.enqueue(request.to_spec())
+    return await store.queue.enqueue(request)
 
 
 def _refusal(url: str, err: ApiError) -> tuple[RefusedUrl, ApiError]:

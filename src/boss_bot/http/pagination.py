@@ -18,8 +18,10 @@ import math
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import raiseload
 
-from boss_bot.core.store import Job, Store, schema
+from boss_bot.core.jobs import ACTIVE_STATUSES
+from boss_bot.core.store import Job, Store
 from boss_bot.core.store.engine import sessions
+from boss_bot.core.store.job_rows import job_from_row
 from boss_bot.core.store.schema import JobRow
 from boss_bot.http.errors import ApiError
 
@@ -62,7 +64,7 @@ async def page_of_jobs(
         .limit(limit + 1)
     )
     if status == "active":
-        query = query.where(JobRow.status.in_(schema.ACTIVE_STATUSES))
+        query = query.where(JobRow.status.in_(ACTIVE_STATUSES))
     elif status:
         query = query.where(JobRow.status == status)
     if platform:
@@ -77,6 +79,6 @@ async def page_of_jobs(
         )
     async with sessions(store.engine)() as s:
         rows = (await s.scalars(query)).all()
-    jobs = [Job.from_row(r) for r in rows[:limit]]
+    jobs = [job_from_row(r) for r in rows[:limit]]
     more = len(rows) > limit
     return jobs, encode_cursor(jobs[-1]) if more and jobs else None

@@ -12,10 +12,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from boss_bot.core.events import BUS, EventBus
+from boss_bot.core.events import EventBus
 from boss_bot.core.settings import BossSettings
 from boss_bot.core.store import Store
-from boss_bot.core.telemetry import TELEMETRY, Telemetry
+from boss_bot.core.telemetry import Telemetry
 from boss_bot.core.urls import Resolver
 
 #: ``submit(request) -> Job | AlreadyPosted``: the in-process pipeline's intake (quotas, queue
@@ -27,8 +27,10 @@ Submit = Callable[[Any], Awaitable[Any]]
 class Services:
     settings: BossSettings
     store: Store
-    bus: EventBus = field(default_factory=lambda: BUS)
-    telemetry: Telemetry = field(default_factory=lambda: TELEMETRY)
+    #: The process's event bus and telemetry (the pipeline's); a fresh pair when the process
+    #: has no pipeline to share them with (a test of the app alone).
+    bus: EventBus = field(default_factory=EventBus)
+    telemetry: Telemetry = field(default_factory=Telemetry)
     #: True while the Discord gateway is connected (the bot); None: not a gateway process.
     gateway_connected: Callable[[], bool] | None = None
     #: The pipeline's ``submit``; None: jobs are only persisted (``quotas.check`` + ``enqueue``)

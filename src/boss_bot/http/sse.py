@@ -28,7 +28,7 @@ from typing import Any
 from fastapi import Request
 
 from boss_bot.core.events import FINAL
-from boss_bot.core.store.schema import FINAL_STATUSES
+from boss_bot.core.jobs import FINAL_STATUSES
 from boss_bot.http.models import JobOut, job_detail
 from boss_bot.http.services import Services
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from boss_bot.core import telemetry
 from boss_bot.core.errors import CompressionError
 from boss_bot.core.settings import BossSettings
 
@@ -19,6 +20,9 @@ from .image import compress_image
 from .probe import MediaInfo, probe_media
 from .result import CompressionResult
 from .split import part_name
+
+if TYPE_CHECKING:
+    from boss_bot.core.telemetry import Telemetry
 
 #: Budgets below this cannot hold a playable file of any kind.
 MIN_TARGET_BYTES = 16 * 1024
@@ -32,6 +36,7 @@ async def compress_to_fit(
     settings: BossSettings,
     on_progress: ProgressCallback | None = None,
     allow_split: bool = False,
+    telemetry: Telemetry | None = None,
 ) -> CompressionResult:
     """Make ``path`` fit in ``target_bytes`` with as much quality as the budget allows.
 
@@ -51,6 +56,8 @@ async def compress_to_fit(
 
     Raises :class:`CompressionError` (with a ``user_message`` a person can read) when the input
     is not usable media or cannot fit.
+
+    ``telemetry`` (the pipeline's) counts the encode in ``boss_active_encodes`` while it runs.
     """
     started = time.monotonic()
     src = Path(path)
@@ -69,7 +76,7 @@ async def compress_to_fit(
     out_dir.mkdir(parents=True, exist_ok=True)
     async with encode_slots(settings.compression_max_concurrent):
         # Counted as active only once it holds an encode slot (not while waiting for one).
-        with telemetry.active_encode():
+        with telemetry.active_encode() if telemetry else contextlib.nullcontext():
             work = Path(tempfile.mkdtemp(prefix=".compress-", dir=out_dir))
             try:
                 job = Job(settings, info, work, target_bytes, on_progress)

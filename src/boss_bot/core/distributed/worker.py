@@ -31,10 +31,12 @@ from boss_bot.core.distributed.tickets import (
     Tickets,
     redis_settings,
 )
+from boss_bot.core.events import EventBus
 from boss_bot.core.manager import DownloadManager
 from boss_bot.core.pipeline import JobHost, Pipeline
 from boss_bot.core.settings import BossSettings
 from boss_bot.core.store import Store, open_store
+from boss_bot.core.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +106,9 @@ class WorkerService:
         await self.manager.start()
         log.info("worker %s: download processes ready", self.name)
         self.pipeline = Pipeline(
-            self.settings, self.manager, self.store, role="worker", owner=self.name
-        )
+            self.settings, self.manager, self.store, bus=EventBus(), telemetry=Telemetry(),
+            role="worker", owner=self.name,
+        )  # fmt: skip
         self.host = self._make_host(self.pipeline)
         self.pipeline.host = self.host
         await self.host.start()

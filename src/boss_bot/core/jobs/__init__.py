@@ -1,41 +1,47 @@
-"""Jobs: the queue interface the pipeline schedules through, what a request asks for, the
-per-job meter behind the metrics, and the learnt upload limits.
+"""Jobs, as every layer sees them: what a request asks for (:class:`JobRequest`), a job's
+statuses and snapshot (:class:`Job`), the queue interface (:class:`JobQueue`), the per-job
+meter behind the metrics, and the learnt upload limits.
 
-The pipeline and the bot see a queue only through :class:`JobQueue` (enqueue, claim, set_stage,
-complete, fail, cancel, retry, get, list, position/positions, statuses, recover). The store's
-:class:`~boss_bot.core.store.queue.SqlJobQueue` implements it today; a distributed backend (the
-Redis job engine of a later issue) is a second implementation, not a change to callers.
+Nothing here imports the store: the store implements :class:`JobQueue` (on SQLite or
+PostgreSQL) and maps a :class:`JobRequest` to its row and back.
 """
 
-from boss_bot.core.jobs.limits import LimitBook
-from boss_bot.core.jobs.metrics import JobMeter
-from boss_bot.core.jobs.requests import JobRequest, media_key_for
-from boss_bot.core.store.queue import Job, JobQueue, JobSpec
-from boss_bot.core.store.schema import (
+from boss_bot.core.jobs.job import (
     ACTIVE_STATUSES,
     CANCELLED,
     FAILED,
     FINAL_STATUSES,
+    KINDS,
     QUEUED,
     RUNNING,
     SUCCEEDED,
     UPLOADING,
+    Job,
+    JobQueue,
+    read_job,
 )
+from boss_bot.core.jobs.limits import LimitBook
+from boss_bot.core.jobs.metrics import SUCCESS, JobMeter, JobMetrics
+from boss_bot.core.jobs.requests import JobRequest, media_key_for, platform_of
 
 __all__ = [
     "ACTIVE_STATUSES",
     "CANCELLED",
     "FAILED",
     "FINAL_STATUSES",
+    "KINDS",
     "QUEUED",
     "RUNNING",
     "SUCCEEDED",
+    "SUCCESS",
     "UPLOADING",
     "Job",
     "JobMeter",
+    "JobMetrics",
     "JobQueue",
     "JobRequest",
-    "JobSpec",
     "LimitBook",
     "media_key_for",
+    "platform_of",
+    "read_job",
 ]

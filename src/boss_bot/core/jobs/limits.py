@@ -8,9 +8,12 @@ guild, and the bot after a restart, fits files to it at once instead of being re
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from boss_bot.core.store.limits import LearnedLimits
 from boss_bot.core.upload.limits import DM_FILE_LIMIT, FILE_LIMIT_BY_PREMIUM_TIER
+
+if TYPE_CHECKING:
+    from boss_bot.core.store.limits import LearnedLimits
 
 log = logging.getLogger(__name__)
 

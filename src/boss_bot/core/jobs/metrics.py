@@ -1,4 +1,4 @@
-"""The per-job meter: where one job's time and bytes went, turned into a metrics row.
+"""What one job cost (:class:`JobMetrics`, one row per job) and the meter that measures it.
 
 The pipeline feeds a :class:`JobMeter` as the job moves (download, each compression, each
 posted batch) and records its :meth:`~JobMeter.metrics` once when the job ends, whatever the
@@ -9,11 +9,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from boss_bot.core.store.metrics import SUCCESS, JobMetrics
+SUCCESS = "success"
+METHODS = ("api", "cli", "cli_fallback")
+
+
+@dataclass(frozen=True)
+class JobMetrics:
+    """What one job cost. ``outcome`` is ``success`` or the error code."""
+
+    job_id: str
+    platform: str
+    outcome: str
+    guild_id: int | None = None
+    method: str | None = None
+    download_seconds: float | None = None
+    bytes_downloaded: int = 0
+    compression_seconds: float | None = None
+    compression_ratio: float | None = None
+    compressed_files: int = 0
+    upload_seconds: float | None = None
+    bytes_uploaded: int = 0
 
 
 @dataclass
 class JobMeter:
+    """Fed by the pipeline as one job moves; :meth:`metrics` is its row."""
+
     platform: str
     guild_id: int | None = None
     method: str | None = None
@@ -60,4 +81,4 @@ class JobMeter:
         )
 
 
-__all__ = ["SUCCESS", "JobMeter"]
+__all__ = ["METHODS", "SUCCESS", "JobMeter", "JobMetrics"]

@@ -1,18 +1,17 @@
 """What a request asks for (:class:`JobRequest`), and how it survives a restart.
 
-A request is persisted as a job row before any work starts; everything needed to run it again
-(download options, whether to post, one file per message, force) goes into the row's ``options``
-JSON, so a job recovered after a crash or retried from the CLI runs exactly as first asked.
+The one typed request: the bot, the CLI, the HTTP API and the pipeline build it, and the store
+maps it to its row and back (:func:`~boss_bot.core.store.request_of`). Everything needed to run
+it again (download options, whether to post, one file per message, force) is persisted, so a
+job recovered after a crash or retried from the CLI runs exactly as first asked.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from boss_bot.core.errors import BossBotError
 from boss_bot.core.models import DownloadOptions
-from boss_bot.core.store.queue import Job, JobSpec
 from boss_bot.core.strategies import strategy_for
 from boss_bot.core.urls import normalise_url
 
@@ -43,47 +42,6 @@ class JobRequest:
     @property
     def media_key(self) -> str:
         return media_key_for(self.url, self.options)
-
-    def to_spec(self) -> JobSpec:
-        """The row to persist."""
-        return JobSpec(
-            url=self.url,
-            user_id=self.user_id,
-            kind=self.kind,
-            guild_id=self.guild_id,
-            channel_id=self.channel_id,
-            message_id=self.message_id,
-            platform=self.platform,
-            media_key=self.media_key,
-            options={
-                "download": self.options.model_dump(mode="json", exclude_defaults=True),
-                "upload": self.upload,
-                "one_file_per_message": self.one_file_per_message,
-                "force": self.force,
-            },
-            priority=self.priority,
-        )
-
-    @classmethod
-    def from_job(cls, job: Job) -> JobRequest:
-        """The request a persisted job was made from (unknown option keys are ignored, so an
-        older row still loads after an upgrade)."""
-        opts: dict[str, Any] = job.options or {}
-        known = DownloadOptions.model_fields
-        download = {k: v for k, v in (opts.get("download") or {}).items() if k in known}
-        return cls(
-            url=job.url,
-            user_id=job.user_id,
-            kind=job.kind,
-            guild_id=job.guild_id,
-            channel_id=job.channel_id,
-            message_id=job.message_id,
-            options=DownloadOptions(**download),
-            upload=bool(opts.get("upload", job.kind != "download-only")),
-            one_file_per_message=bool(opts.get("one_file_per_message", False)),
-            force=bool(opts.get("force", False)),
-            priority=job.priority,
-        )
 
 
 def platform_of(url: str) -> str:

@@ -19,10 +19,11 @@ from boss_bot.core.process import run_tool
 from boss_bot.core.settings import BossSettings
 from boss_bot.core.store.engine import make_engine, sessions
 from boss_bot.core.store.history import History, PriorPost, StoredFile
+from boss_bot.core.store.job_rows import request_of
 from boss_bot.core.store.limits import LearnedLimits
 from boss_bot.core.store.metrics import JobMetrics, Metrics, Stats
 from boss_bot.core.store.migrate import upgrade
-from boss_bot.core.store.queue import Job, JobQueue, JobSpec, SqlJobQueue
+from boss_bot.core.store.queue import Job, JobQueue, SqlJobQueue
 from boss_bot.core.store.quotas import Quotas
 
 MIB = 1024 * 1024
@@ -94,11 +95,11 @@ __all__ = [
     "Job",
     "JobMetrics",
     "JobQueue",
-    "JobSpec",
     "PriorPost",
     "Stats",
     "Store",
     "StoredFile",
     "build_store",
     "open_store",
+    "request_of",
 ]

@@ -6,35 +6,14 @@ import math
 import statistics
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from boss_bot.core.jobs.metrics import METHODS, SUCCESS, JobMetrics
 from boss_bot.core.store.schema import JobRow, MetricRow, now
-
-SUCCESS = "success"
-METHODS = ("api", "cli", "cli_fallback")
-
-
-@dataclass(frozen=True)
-class JobMetrics:
-    """What one job cost. ``outcome`` is ``success`` or the error code."""
-
-    job_id: str
-    platform: str
-    outcome: str
-    guild_id: int | None = None
-    method: str | None = None
-    download_seconds: float | None = None
-    bytes_downloaded: int = 0
-    compression_seconds: float | None = None
-    compression_ratio: float | None = None
-    compressed_files: int = 0
-    upload_seconds: float | None = None
-    bytes_uploaded: int = 0
 
 
 class MethodStats(BaseModel):

@@ -13,18 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-#: Job statuses, in the order a job moves through them.
-QUEUED = "queued"
-RUNNING = "running"
-UPLOADING = "uploading"
-SUCCEEDED = "succeeded"
-FAILED = "failed"
-CANCELLED = "cancelled"
-ACTIVE_STATUSES = (QUEUED, RUNNING, UPLOADING)
-FINAL_STATUSES = (SUCCEEDED, FAILED, CANCELLED)
-
-#: Job kinds.
-KINDS = ("download", "download-only", "yt-download", "yt-playlist")
+from boss_bot.core.jobs.job import QUEUED
 
 
 def now() -> float:
@@ -140,3 +129,14 @@ class GuildLimitRow(Base):
     guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     file_limit_bytes: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[float] = mapped_column(Float, default=now)
+
+
+__all__ = [
+    "Base",
+    "FileRow",
+    "GuildLimitRow",
+    "HistoryRow",
+    "JobRow",
+    "MetricRow",
+    "now",
+]

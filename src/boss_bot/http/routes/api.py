@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
+from boss_bot.core.jobs import FINAL_STATUSES, QUEUED
 from boss_bot.core.store import Job, Stats
-from boss_bot.core.store.schema import FINAL_STATUSES, QUEUED
 from boss_bot.core.strategies import STRATEGIES
 from boss_bot.http.auth import CallerDep, WriterDep
 from boss_bot.http.errors import ApiError
