@@ -129,13 +129,45 @@ def tool_processes() -> list[psutil.Process]:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str | None]:
-    """One throwaway PostgreSQL server for the session (None when it is not installed; the
-    tests that need it skip with the reason)."""
-    from tests.support.postgres import postgres_server, unavailable_reason
+def postgres_url() -> Iterator[str]:
+    """One throwaway PostgreSQL server for the session (`make setup` installs PostgreSQL: when
+    it is missing, the tests that need it fail with the reason)."""
+    from tests.support.postgres import postgres_server, require_postgres
 
-    if unavailable_reason():
-        yield None
-        return
+    require_postgres()
     with postgres_server() as url:
         yield url
+
+
+# --- no skipped tests --------------------------------------------------------------------------
+# Every service the suite needs is installed by `make setup` (PostgreSQL, redis-server, ffmpeg),
+# and a test that only makes sense on one database is generated for that one only: a skip can
+# only mean a broken build or a test nobody runs, so any skip fails the run (`make test` too).
+
+_skipped: list[str] = []
+
+
+def _note_skip(report: pytest.TestReport | pytest.CollectReport) -> None:
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        _skipped.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _note_skip(report)
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:  # importorskip, module skips
+    _note_skip(report)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _skipped and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _skipped:
+        terminalreporter.section("skipped tests fail the run", sep="=", red=True, bold=True)
+        for line in _skipped:
+            terminalreporter.write_line(f"SKIPPED {line}", red=True)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.redis import redis_server
-from tests.support.redis import unavailable_reason as redis_unavailable
+from tests.support.redis import redis_server, require_redis
 from tests.test_cli import bossctl
 
 PG = "postgresql+asyncpg://boss@127.0.0.1:9/boss"
@@ -34,8 +33,7 @@ def test_distributed_mode_needs_redis_url() -> None:
 
 
 def test_worker_check_reports_no_live_worker() -> None:
-    if reason := redis_unavailable():
-        pytest.skip(reason)
+    require_redis()
     with redis_server(appendonly=False) as redis:
         result = bossctl(
             "worker", "--check",

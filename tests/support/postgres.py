@@ -1,5 +1,6 @@
 """A throwaway PostgreSQL cluster for tests: initdb + pg_ctl in a temp dir, on a free loopback
-port, stopped afterwards. Skips (with the reason) when the binaries are not installed.
+port, stopped afterwards. ``make setup`` installs PostgreSQL, so the tests that need it fail
+(:func:`require_postgres`), never skip, when its binaries are missing.
 
 PostgreSQL refuses to run as root, so as root the cluster is owned by the ``postgres`` (or
 ``nobody``) user and the commands run through ``runuser``.
@@ -40,6 +41,18 @@ def unavailable_reason() -> str | None:
     if os.geteuid() == 0 and not shutil.which("runuser"):
         return "running as root without runuser"
     return None
+
+
+def require_postgres() -> None:
+    """Fail the calling test when PostgreSQL cannot run here: a missing server after
+    ``make setup`` is a broken build, and a skip would hide it."""
+    import pytest  # here, not at the top: bench/scale.py uses this module outside pytest
+
+    if reason := unavailable_reason():
+        pytest.fail(
+            f"{reason} (looked in /usr/lib/postgresql/*/bin and PATH); run `make setup`",
+            pytrace=False,
+        )
 
 
 @contextmanager

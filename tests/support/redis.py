@@ -1,5 +1,7 @@
 """A throwaway redis-server for tests: a free loopback port, a temp dir, no persistence by
-default (``appendonly`` can be switched on to test restarts), stopped afterwards."""
+default (``appendonly`` can be switched on to test restarts), stopped afterwards. ``make setup``
+installs redis-server, so the tests that need it fail (:func:`require_redis`), never skip, when
+it is missing."""
 
 from __future__ import annotations
 
@@ -16,6 +18,15 @@ from pathlib import Path
 
 def unavailable_reason() -> str | None:
     return None if shutil.which("redis-server") else "redis-server is not installed"
+
+
+def require_redis() -> None:
+    """Fail the calling test when redis-server is not on PATH: a missing server after
+    ``make setup`` is a broken build, and a skip would hide it."""
+    import pytest  # here, not at the top: bench/scale.py uses this module outside pytest
+
+    if reason := unavailable_reason():
+        pytest.fail(f"{reason} (not on PATH); run `make setup`", pytrace=False)
 
 
 def _free_port() -> int:
