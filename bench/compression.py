@@ -1,6 +1,6 @@
 """Compression benchmark (run by hand; a few minutes on 2 cores): boss-bot vs other methods.
 
-    .venv/bin/python bench/compression.py [--workdir DIR] [--quick]
+    .venv/bin/python bench/compression.py [--workdir DIR] [--quick] [--smoke]
 
 For each input (20 s 720p noisy, 20 s half clean/half noisy, 3 min low-motion) and budget
 (8 and 10 MiB) it prints size/budget, SSIM against the source (ffmpeg ``-lavfi ssim``, the output
@@ -13,6 +13,8 @@ scaled back to the source size when the ladder shrank it) and wall time for:
 * 2-pass veryfast and 2-pass medium, at the same video/audio bitrates boss-bot planned.
 
 Everything runs one after the other, so timings are comparable within one run. No asserts.
+``--smoke`` (what `make test` runs): one 2 s 480x270 input (~5 MB), a 3 MiB budget, every method
+once, so a broken code path fails CI in seconds; its figures mean nothing.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from boss_bot.core.compression import compress_to_fit
 from boss_bot.core.compression.planning import choose_preset, plan_video
@@ -37,17 +41,38 @@ def run(*args: str) -> None:
     subprocess.run([*FF, *args], check=True)
 
 
-def make_inputs(work: Path, quick: bool) -> list[tuple[str, Path, float]]:
+class Input(NamedTuple):
+    label: str
+    path: Path
+    duration: float
+    width: int = 1280
+    height: int = 720
+
+
+SRC = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "16", "-pix_fmt", "yuv420p"]
+AAC = ["-c:a", "aac", "-b:a", "192k", "-shortest"]
+
+
+def make_smoke_input(work: Path) -> list[Input]:
+    """One small noisy clip, over the smoke budget, so every method really encodes."""
+    small = work / "smoke.mp4"
+    if not small.exists():
+        run("-f", "lavfi", "-i", "testsrc2=s=480x270:r=30:d=2,noise=alls=40:allf=t+u",
+            "-f", "lavfi", "-i", "sine=f=440:d=2:sample_rate=48000",
+            *SRC, *AAC, str(small))  # fmt: skip
+    return [Input("2 s 270p noisy (smoke)", small, 2.0, 480, 270)]
+
+
+def make_inputs(work: Path, quick: bool) -> list[Input]:
     long_d = 30 if quick else 180
-    src = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "16", "-pix_fmt", "yuv420p"]
-    aac = ["-c:a", "aac", "-b:a", "192k", "-shortest"]
+    src, aac = SRC, AAC
     inputs = []
     noisy = work / "noisy.mp4"
     if not noisy.exists():
         run("-f", "lavfi", "-i", "testsrc2=s=1280x720:r=30:d=20,noise=alls=5:allf=t+u",
             "-f", "lavfi", "-i", "sine=f=440:d=20:sample_rate=48000",
             *src, *aac, str(noisy))  # fmt: skip
-    inputs.append(("20 s 720p noisy", noisy, 20.0))
+    inputs.append(Input("20 s 720p noisy", noisy, 20.0))
     mixed = work / "mixed.mp4"
     if not mixed.exists():
         run("-f", "lavfi", "-i", "testsrc2=s=1280x720:r=30:d=10",
@@ -55,14 +80,14 @@ def make_inputs(work: Path, quick: bool) -> list[tuple[str, Path, float]]:
             "-f", "lavfi", "-i", "sine=f=440:d=20:sample_rate=48000",
             "-filter_complex", "[0:v][1:v]concat=n=2:v=1:a=0[v]", "-map", "[v]", "-map", "2:a",
             *src, *aac, str(mixed))  # fmt: skip
-    inputs.append(("20 s clean+noisy", mixed, 20.0))
+    inputs.append(Input("20 s clean+noisy", mixed, 20.0))
     calm = work / f"calm{long_d}.mp4"
     if not calm.exists():
         run("-f", "lavfi", "-i", f"testsrc2=s=1280x720:r=30:d={long_d},noise=alls=2:allf=t",
             "-f", "lavfi", "-i", f"sine=f=220:d={long_d}:sample_rate=48000", *src, *aac,
             str(calm))  # fmt: skip
-    inputs.append((f"{long_d // 60 or long_d} {'min' if long_d >= 60 else 's'} low-motion", calm,
-                   float(long_d)))  # fmt: skip
+    inputs.append(Input(f"{long_d // 60 or long_d} {'min' if long_d >= 60 else 's'} low-motion",
+                        calm, float(long_d)))  # fmt: skip
     return inputs
 
 
@@ -96,23 +121,17 @@ def two_pass(src: Path, out: Path, preset: str, video_kbps: int, audio_kbps: int
         leftover.unlink()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", type=Path, default=None)
-    parser.add_argument("--quick", action="store_true", help="30 s instead of 3 min low-motion")
-    args = parser.parse_args()
-    work = args.workdir or Path(tempfile.mkdtemp(prefix="boss-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
-    settings = BossSettings(_env_file=None)  # type: ignore[call-arg]
-    print(f"work dir: {work}; preset {settings.compression_ffmpeg_preset}", file=sys.stderr)
-    inputs = make_inputs(work, args.quick)
+def measure(
+    work: Path, inputs: list[Input], budgets: tuple[int, ...], settings: BossSettings
+) -> None:
+    """Print one table row per input, budget and method."""
     print("| input | budget | method | size/budget | SSIM | time |")
     print("|---|---|---|---|---|---|")
-    for label, src, duration in inputs:
-        for budget_mib in (8, 10):
+    for label, src, duration, width, height in inputs:
+        for budget_mib in budgets:
             budget = budget_mib * MIB
             plan = plan_video(
-                duration=duration, width=1280, height=720, fps=30, target_bytes=budget,
+                duration=duration, width=width, height=height, fps=30, target_bytes=budget,
                 has_audio=True, audio_source_kbps=192, min_video_kbps=125, min_audio_kbps=32,
             )  # fmt: skip
             assert plan is not None and plan.audio_kbps is not None
@@ -148,6 +167,26 @@ def main() -> None:
                     f"{ssim(out, src):.4f} | {seconds:.1f} s |",
                     flush=True,
                 )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--quick", action="store_true", help="30 s instead of 3 min low-motion")
+    parser.add_argument(
+        "--smoke", action="store_true", help="one tiny input, one budget, seconds (make test)"
+    )
+    args = parser.parse_args()
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="boss-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    settings = BossSettings(_env_file=None)  # type: ignore[call-arg]
+    print(f"work dir: {work}; preset {settings.compression_ffmpeg_preset}", file=sys.stderr)
+    try:
+        inputs = make_smoke_input(work) if args.smoke else make_inputs(work, args.quick)
+        measure(work, inputs, (3,) if args.smoke else (8, 10), settings)
+    finally:
+        if args.smoke and args.workdir is None:  # by hand, the inputs are kept for another run
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""The bot under load. Run by hand (not part of `make test`)::
+"""The bot under load. Run by hand (`make test` runs only its ``--smoke`` mode)::
 
-    .venv/bin/python bench/load.py [--users 12] [--requests 60] [--spread 5]
+    .venv/bin/python bench/load.py [--users 12] [--requests 60] [--spread 5] [--smoke]
 
 Starts the local media server and the Discord test double in this process, and the real bot in a
 child process (``BossBot`` exactly as ``bossctl run`` builds it, from environment settings with
@@ -34,6 +34,11 @@ Goals (issue 7): all complete with no 413; max loop lag ≤ 50 ms (stretch 10 ms
 ≤ 250 MB. Prints the figures; asserts nothing (but says FAIL next to a missed goal).
 ``--nice-encoders 10`` renices the bot's ffmpeg processes as soon as they are seen (an
 experiment: does the loop lag come from two encoders starving the bot of CPU?).
+
+``--smoke`` (what `make test` runs): 2 users, 6 requests (3 photos, 2 small clips, one 13 MiB
+clip that must be compressed) with small media, a 60 s timeout, no figure judged; but a job that
+fails or is never posted, a double post, a file not whole, a 413, a concurrency cap exceeded, a
+traceback in the bot's log or a bot that does not stop cleanly exits non-zero.
 """
 
 from __future__ import annotations
@@ -72,7 +77,7 @@ def child() -> None:
     from boss_bot.bot.client import BossBot
     from boss_bot.core.logs import configure_logging
     from boss_bot.core.settings import BossSettings
-    from boss_bot.core.telemetry import TELEMETRY
+    from boss_bot.core.telemetry import Telemetry
 
     settings = BossSettings(_env_file=None)  # type: ignore[call-arg]
     configure_logging(settings)
@@ -85,22 +90,22 @@ def child() -> None:
     def gauge(g: object) -> int:
         return int(g._value.get())  # type: ignore[attr-defined]  # prometheus_client internals
 
-    async def ticker() -> None:
+    async def ticker(telemetry: Telemetry) -> None:
         loop = asyncio.get_running_loop()
         while True:
             start, cpu = loop.time(), time.thread_time()
             await asyncio.sleep(TICK)
             now = loop.time()
             samples.append(
-                (now, now - start - TICK, gauge(TELEMETRY.active_downloads),
-                 gauge(TELEMETRY.active_encodes), time.thread_time() - cpu)
+                (now, now - start - TICK, gauge(telemetry.active_downloads),
+                 gauge(telemetry.active_encodes), time.thread_time() - cpu)
             )  # fmt: skip
 
     async def main() -> None:
         bot = BossBot(settings)
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, lambda: loop.create_task(bot.close()))
-        tick = asyncio.create_task(ticker())
+        tick = asyncio.create_task(ticker(bot.telemetry))
         async with bot:
             await bot.start(settings.discord_token.get_secret_value())  # type: ignore[union-attr]
         tick.cancel()
@@ -138,10 +143,18 @@ class Peaks:
     errors: list[str] = field(default_factory=list)
 
 
-def make_media(work: Path) -> dict[str, Path]:
+def make_media(work: Path, smoke: bool = False) -> dict[str, Path]:
     from tests.support.media import make_jpeg, make_mp4
 
     print("making media …", flush=True)
+    if smoke:  # the same kinds, small; the "clip25" is still over 10 MiB, so it is compressed
+        return {
+            "photo": make_jpeg(work / "photo.jpg", seed=3),
+            "clip5": make_mp4(work / "clip5.mp4", seconds=1, size="320x240", noise=True,
+                              bitrate="2000k"),
+            "clip25": make_mp4(work / "clip25.mp4", seconds=2, size="640x360", noise=True,
+                               bitrate="50000k"),
+        }  # fmt: skip
     return {
         "photo": make_jpeg(work / "photo.jpg", seed=3),
         "clip5": make_mp4(work / "clip5.mp4", seconds=4, size="640x360", noise=True,
@@ -195,11 +208,14 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-async def run(args: argparse.Namespace, work: Path) -> None:
+async def run(args: argparse.Namespace, work: Path) -> list[str]:
+    """Run the load and print the figures; returns what was broken (failed, lost or doubled
+    jobs, 413s, an unclean stop), which only ``--smoke`` turns into a failing exit."""
     from tests.discord_double import DiscordDouble
     from tests.support.media_server import MediaServer
 
-    media = make_media(work)
+    broken: list[str] = []
+    media = make_media(work, args.smoke)
     digests = {k: hashlib.sha256(p.read_bytes()).hexdigest() for k, p in media.items()}
     sizes = {k: p.stat().st_size for k, p in media.items()}
     print("  " + ", ".join(f"{k} {v / MIB:.2f} MiB" for k, v in sizes.items()))
@@ -284,6 +300,7 @@ async def run(args: argparse.Namespace, work: Path) -> None:
             await double.wait_until(all_done, args.timeout)
         except TimeoutError:
             print(f"not all finished within {args.timeout:.0f} s  FAIL")
+            broken.append(f"not all finished within {args.timeout:.0f} s")
         load_end = time.monotonic()
         await asyncio.sleep(0.5)  # the last status edits
     finally:
@@ -356,6 +373,8 @@ async def run(args: argparse.Namespace, work: Path) -> None:
               f"jobs in compression incl. waiting for a slot ≤ {max_enc}")  # fmt: skip
         worst = max(lags)
         verdict = "" if worst <= 10 else ("  (goal ≤ 50 ms met)" if worst <= 50 else "  FAIL")
+        if args.smoke:
+            verdict = "  (not judged: smoke run)"
         print(f"event-loop lag ({len(lags)} ticks of {TICK * 1000:.0f} ms): "
               f"p50 {pct(lags, 50):.1f} ms   p99 {pct(lags, 99):.1f} ms   "
               f"max {worst:.1f} ms{verdict}")  # fmt: skip
@@ -379,11 +398,29 @@ async def run(args: argparse.Namespace, work: Path) -> None:
         print(f"fairness: first completion per user {lo:.1f} … {hi:.1f} s "
               f"(spread {hi - lo:.1f} s; {len(first)}/{args.users} users)")  # fmt: skip
         print("  " + " ".join(f"u{u:02d}:{t:.1f}" for u, t in sorted(first.items())))
+    if failed:
+        broken.append(f"{len(failed)} job(s) not completed")
+    if flipped:
+        broken.append(f"{flipped} status message(s) said 🚫 Cancelled, then finished")
+    if not once or not intact:
+        broken.append("a job was not posted exactly once and whole")
+    if refused_413:
+        broken.append(f"{len(refused_413)} upload(s) refused with 413")
+    if not window:
+        broken.append("no loop ticks recorded (the bot did not stop cleanly)")
+    elif max_dl > 3 or peaks.x264 > 2:
+        broken.append(f"concurrency caps exceeded: {max_dl} downloads, {peaks.x264} encoders")
+    fat = peaks.bot > 250 * MIB and not args.smoke
     print(f"peak RSS ({peaks.samples} samples): bot {peaks.bot / MIB:.0f} MiB"
-          f"{'  FAIL' if peaks.bot > 250 * MIB else ''}   workers {peaks.workers / MIB:.0f} MiB   "
+          f"{'  FAIL' if fat else ''}   workers {peaks.workers / MIB:.0f} MiB   "
           f"encoders {peaks.encoders / MIB:.0f} MiB   tree {peaks.tree / MIB:.0f} MiB")  # fmt: skip
-    if "Traceback" in (work / "bot.log").read_text(errors="replace"):
+    bot_log = (work / "bot.log").read_text(errors="replace")
+    if "Traceback" in bot_log:
         print(f"the bot logged a traceback: see {work / 'bot.log'}")
+        broken.append(
+            "the bot logged a traceback:\n" + bot_log[bot_log.index("Traceback") :][:2000]
+        )
+    return broken
 
 
 def main() -> None:
@@ -401,14 +438,23 @@ def main() -> None:
         help="experiment: renice the bot's ffmpeg processes to N as soon as they are seen",
     )
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, uploads)")
+    parser.add_argument(
+        "--smoke", action="store_true", help="6 small requests, 60 s at most (make test)"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child()
         return
+    if args.smoke:
+        args.users, args.requests, args.spread, args.timeout = 2, 6, 0.5, 60.0
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
     try:
-        asyncio.run(run(args, work))
+        broken = asyncio.run(run(args, work))
+        if args.smoke:
+            print("smoke run: no figure judged")
+            if broken:
+                sys.exit("smoke run FAILED: " + "; ".join(broken))
     finally:
         if args.keep:
             print(f"work dir kept: {work}")

@@ -1,9 +1,9 @@
 """Distributed mode: does a second worker double the throughput, and what does the split cost?
 
-Run by hand (not part of `make test`; needs redis-server and PostgreSQL, as `make setup`
+Run by hand (`make test` runs only ``--smoke``; needs redis-server and PostgreSQL, as `make setup`
 installs)::
 
-    .venv/bin/python bench/scale.py [--jobs 40] [--users 4] [--runs 10]
+    .venv/bin/python bench/scale.py [--jobs 40] [--users 4] [--runs 10] [--smoke]
 
 Starts, all on this machine: the local media server with a ~5 MB clip of noise (so it really
 has to be re-encoded), a throwaway PostgreSQL cluster and redis-server, the Discord test double
@@ -33,6 +33,11 @@ having shown another outcome first, every file is posted exactly once and under 
 the double answered no 413. A batch that stops making progress for STALL_SECONDS is given up
 and its unfinished jobs listed. ``--keep`` keeps the temp dir with the bot's and each worker's
 log.
+
+``--smoke`` (what `make test` runs): one configuration (1 worker, threads=0), 2 clip jobs of a
+1 s clip (still over the limit, so compressed), one warm-up and one overhead run per mode; no
+figure judged, but any FAIL line (a job not ✅, lost or posted twice, a 413, a batch given up)
+exits non-zero.
 """
 
 from __future__ import annotations
@@ -455,7 +460,9 @@ async def distributed(
                     await workers.start(COMPRESSION_FFMPEG_THREADS=str(threads))
                 tag = f"w{count}t{threads}"
                 # Warm-up: each worker's download process loads yt-dlp's extractors once.
-                warm = [media.photo_url(f"{tag}warm") for _ in range(2 * count)]
+                warm = [
+                    media.photo_url(f"{tag}warm") for _ in range((1 if args.smoke else 2) * count)
+                ]
                 await run_batch(scene, warm, timeout=120)
                 say(f"  {label}: {args.jobs} jobs ...")
                 urls = media.clip_urls(tag, args.jobs)
@@ -472,7 +479,7 @@ async def distributed(
                 await workers.stop_all()
             # Overhead: one warm worker, a small image, one request at a time.
             await workers.start()
-            for _ in range(2):
+            for _ in range(1 if args.smoke else 2):
                 await run_batch(scene, [media.photo_url("dwarm")], timeout=60)
             times = []
             for _ in range(args.runs):
@@ -500,7 +507,7 @@ async def embedded(
         problems: list[str] = []
         try:
             # One warm-up per warm download process (MAX_CONCURRENT_DOWNLOADS, 3), and one more.
-            for _ in range(settings.max_concurrent_downloads + 1):
+            for _ in range(1 if args.smoke else settings.max_concurrent_downloads + 1):
                 await run_batch(scene, [media.photo_url("ewarm")], timeout=60)
             times = []
             for _ in range(args.runs):
@@ -529,7 +536,13 @@ def main() -> None:
     parser.add_argument(
         "--keep", action="store_true", help="keep the temp dir (worker and bot logs) and say where"
     )
+    parser.add_argument(
+        "--smoke", action="store_true", help="1 worker, 2 small jobs, no figure judged (make test)"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.jobs, args.users, args.runs, args.configs = 2, 2, 1, "1:0"
+        args.seconds, args.bitrate = 1.0, "40000k"
     args.configs = [tuple(int(x) for x in c.split(":")) for c in args.configs.split(",") if c]
     for reason in (pg_unavailable(), redis_unavailable()):
         if reason:
@@ -597,7 +610,9 @@ def main() -> None:
         if 1 in pair and 2 in pair and pair[1].per_min:
             ratio = pair[2].per_min / pair[1].per_min
             verdict = "ok" if ratio >= 1.7 else "FAIL"
-            if max(pair[1].others, pair[2].others) > 0.05:
+            if args.smoke:
+                verdict = "not judged: smoke run"
+            elif max(pair[1].others, pair[2].others) > 0.05:
                 verdict = "not judged: measured on a busy machine, run again"
             print(f"  ratio 2 / 1 workers, COMPRESSION_FFMPEG_THREADS={threads} ({what}): "
                   f"{ratio:.2f}×  (goal ≥ 1.7×: {verdict})")  # fmt: skip
@@ -605,6 +620,8 @@ def main() -> None:
     if dist and emb:
         d, e = statistics.median(dist), statistics.median(emb)
         verdict = "ok" if d - e <= 0.1 else "FAIL"
+        if args.smoke:
+            verdict = "not judged: smoke run"
         print(f"overhead, small image, message → posted ({args.runs} runs each, medians):")
         spread = lambda xs: f"(min {min(xs) * 1000:.0f}, max {max(xs) * 1000:.0f})"  # noqa: E731
         print(f"  embedded (QUEUE_BACKEND=local, SQLite):          {e * 1000:6.0f} ms  "
@@ -615,6 +632,8 @@ def main() -> None:
     print()
     if problems:
         print("FAIL: " + "\n  ".join(problems))
+        if args.smoke:
+            sys.exit("smoke run FAILED")
     else:
         print("every job ✅, every file posted exactly once and under the limit, no 413")
 
