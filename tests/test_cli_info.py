@@ -78,9 +78,13 @@ def test_config_check_reports_invalid_value() -> None:
 def test_strategies_lists_the_registry_in_order() -> None:
     result = invoke("strategies", "--json", env={"REDDIT_USE_API_CLIENT": "false"})
     rows = json.loads(result.stdout)
-    assert [r["platform"] for r in rows] == ["twitter", "reddit", "instagram", "youtube", "generic"]
+    assert [r["platform"] for r in rows] == [
+        "twitter", "reddit", "instagram", "youtube", "tiktok", "bluesky", "generic",
+    ]  # fmt: skip
     assert {r["platform"]: r["api"] for r in rows}["reddit"] is False
     assert "youtube-nocookie.com" in rows[3]["hosts"]
+    assert rows[4]["hosts"] == "tiktok.com, tiktokv.com" and rows[4]["tool"] == "gallery-dl"
+    assert "bsky.app" in rows[5]["hosts"] and "fxbsky.app" in rows[5]["hosts"]
 
 
 def test_sites_search() -> None:
@@ -96,6 +100,9 @@ def test_sites_search() -> None:
         ("https://youtu.be/dQw4w9WgXcQ", "youtube", "yt-dlp"),
         ("http://127.0.0.1:8000/clip.mp4", "generic", "yt-dlp"),
         ("http://127.0.0.1:8000/photo.jpg", "generic", "auto"),
+        ("https://www.tiktok.com/@scout2015/photo/7253412088251534594", "tiktok", "gallery-dl"),
+        ("https://www.tiktok.com/embed/6718335390845095173", "tiktok", "yt-dlp"),
+        ("https://fxbsky.app/profile/bsky.app/post/3l6oveex3ii2l", "bluesky", "gallery-dl"),
     ],
 )
 def test_check_url_explains_routing(url: str, strategy: str, tool: str) -> None:
@@ -103,6 +110,9 @@ def test_check_url_explains_routing(url: str, strategy: str, tool: str) -> None:
     report = json.loads(result.stdout)
     assert (report["strategy"], report["tool"]) == (strategy, tool)
     assert report["why"]
+    if strategy == "bluesky":  # the embed fixer is rewritten before the tool sees it
+        assert report["url"].startswith("https://bsky.app/profile/")
+        assert report["media_key"] == "bluesky:bsky.app/3l6oveex3ii2l"
 
 
 def test_check_url_refusal_exits_3_with_reason() -> None:

@@ -23,19 +23,25 @@ from boss_bot.core.settings import PLATFORMS_WITH_FLAGS
 from boss_bot.core.strategies import (
     STRATEGIES,
     Strategy,
+    bluesky,
     generic,
     instagram,
     reddit,
     strategy_by_name,
     strategy_for,
+    tiktok,
     twitter,
     youtube,
 )
+from boss_bot.core.telemetry import platform_label
 from boss_bot.core.urls import normalise_url
 
 TABLE = Path(__file__).parent / "data" / "routing_table.csv"
 PLATFORMS = [s for s in STRATEGIES if s.name != "generic"]
-MIRRORS = {"fixupx.com", "fixvx.com", "vxtwitter.com", "fxtwitter.com", "ddinstagram.com"}
+MIRRORS = {
+    "fixupx.com", "fixvx.com", "vxtwitter.com", "fxtwitter.com", "ddinstagram.com",
+    "fxbsky.app", "vxbsky.app", "cbsky.app", "bskye.app", "bskyx.app", "bsyy.app",
+}  # fmt: skip
 
 
 class Route(NamedTuple):
@@ -97,6 +103,15 @@ def test_unicode_lookalike_is_punycoded_before_routing() -> None:
             "https://ddinstagram.com/reel/C_aBcDeFgHi/",
             "https://www.instagram.com/reel/C_aBcDeFgHi/",
         ),
+        (
+            "https://fxbsky.app/profile/bsky.app/post/3l6oveex3ii2l",
+            "https://bsky.app/profile/bsky.app/post/3l6oveex3ii2l",
+        ),
+        (
+            "https://www.bskyx.app/profile/bsky.app/post/3l6oveex3ii2l?x=1",
+            "https://bsky.app/profile/bsky.app/post/3l6oveex3ii2l?x=1",
+        ),
+        ("https://cbsky.app/profile/bsky.app", "https://bsky.app/profile/bsky.app"),
     ],
 )
 def test_canonical_url_rewrites_mirrors_to_the_real_site(mirror: str, canonical: str) -> None:
@@ -113,6 +128,9 @@ def test_canonical_url_rewrites_mirrors_to_the_real_site(mirror: str, canonical:
         "https://mobile.x.com/jack/status/20",
         "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
         "https://example.com/a",
+        # TikTok has no mirrors: every host its tools read is its own
+        "https://m.tiktok.com/share/live/7210809319192726273",
+        "https://main.bsky.dev/profile/bsky.app/post/3l6oveex3ii2l",
         # a host that merely contains a mirror name is not a mirror
         "https://notvxtwitter.com/jack/status/20",
     ],
@@ -125,16 +143,21 @@ def test_canonical_url_is_identity_elsewhere(url: str) -> None:
 
 
 def test_registry_is_explicit_ordered_and_generic_last() -> None:
-    assert [s.name for s in STRATEGIES] == ["twitter", "reddit", "instagram", "youtube", "generic"]
+    assert [s.name for s in STRATEGIES] == [
+        "twitter", "reddit", "instagram", "youtube", "tiktok", "bluesky", "generic",
+    ]  # fmt: skip
     assert STRATEGIES == (
         twitter.STRATEGY,
         reddit.STRATEGY,
         instagram.STRATEGY,
         youtube.STRATEGY,
+        tiktok.STRATEGY,
+        bluesky.STRATEGY,
         generic.STRATEGY,
     )
-    # Every strategy has a feature flag in the settings.
+    # Every strategy has a feature flag in the settings and its own metrics label.
     assert {s.name for s in STRATEGIES} == set(PLATFORMS_WITH_FLAGS)
+    assert all(platform_label(s.name) == s.name for s in STRATEGIES)
 
 
 def test_strategy_by_name() -> None:
@@ -147,6 +170,8 @@ def test_strategy_by_name() -> None:
 def test_non_http_urls_have_no_strategy() -> None:
     with pytest.raises(UnsupportedURLError):
         strategy_for("ftp://example.com/a")
+    with pytest.raises(UnsupportedURLError):  # yt-dlp reads at:// URIs; we take http(s) only
+        strategy_for("at://bsky.app/app.bsky.feed.post/3l6oveex3ii2l")
     with pytest.raises(InvalidURLError):
         strategy_for("http://[::1/")
 
@@ -175,6 +200,8 @@ def test_platform_hosts_match_exactly_or_as_subdomain(strategy: Strategy, label:
         "reddit": "reddit.com",
         "instagram": "instagram.com",
         "youtube": "youtube.com",
+        "tiktok": "tiktok.com",
+        "bluesky": "bsky.app",
     }[strategy.name]
     assert strategy.matches(f"https://{domain}/")
     assert strategy.matches(f"https://{label}.{domain}/")
@@ -209,6 +236,19 @@ def test_tools_and_options_per_strategy() -> None:
     assert dict(instagram.STRATEGY.gallery_dl_options) == {"videos": True, "include": "posts"}
     assert youtube.STRATEGY.tool == "yt-dlp"
     assert dict(youtube.STRATEGY.ytdlp_options) == {"noplaylist": True}
+    assert tiktok.STRATEGY.tool == "gallery-dl"
+    assert dict(tiktok.STRATEGY.gallery_dl_options) == {
+        "videos": True,
+        "photos": True,
+        "audio": False,
+        "include": "posts",
+    }
+    assert bluesky.STRATEGY.tool == "gallery-dl"
+    assert dict(bluesky.STRATEGY.gallery_dl_options) == {
+        "videos": True,
+        "quoted": False,
+        "depth": 0,
+    }
     assert generic.STRATEGY.tool == "auto"
     for strategy in STRATEGIES:
         assert strategy.display_name

@@ -57,7 +57,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
-_KNOWN_PLATFORMS = frozenset({"twitter", "reddit", "instagram", "youtube", "generic", "unknown"})
+_KNOWN_PLATFORMS = frozenset(
+    {"twitter", "reddit", "instagram", "youtube", "tiktok", "bluesky", "generic", "unknown"}
+)
 _KNOWN_METHODS = frozenset({"api", "cli", "cli_fallback"})
 _ACTIVE = ("queued", "running", "uploading")
 #: Seconds buckets for downloads/encodes/uploads: 0.1 s … 30 min.

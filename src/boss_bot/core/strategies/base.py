@@ -49,7 +49,9 @@ class Strategy:
     that can match; its value is the media id, and its name says what kind of id it is:
     ``id`` gives ``"<name>:<value>"`` (a post or video), any other name ``k`` gives
     ``"<name>:<k>:<value>"`` (``youtube:playlist:PL...``), so ids of different kinds never
-    collide in a dedup table.
+    collide in a dedup table. A pattern may also capture ``owner`` for ids that are unique
+    only within one account: the value is then ``<owner>/<id>`` (a Bluesky post's record key
+    belongs to its author's repository).
     """
 
     name: str
@@ -59,6 +61,8 @@ class Strategy:
     patterns: tuple[re.Pattern[str], ...] = ()
     #: Hosts whose media another tool reads better (reddit: v.redd.it -> yt-dlp).
     tool_by_host: tuple[tuple[re.Pattern[str], Tool], ...] = ()
+    #: URL shapes (``re.match``, as ``patterns``) only another tool reads (tiktok: embeds).
+    tool_by_path: tuple[tuple[re.Pattern[str], Tool], ...] = ()
     #: Mirror/embed-fixer hosts rewritten to the real one by :meth:`canonical_url`.
     host_aliases: Mapping[str, str] = field(default_factory=_no_options)
     #: gallery-dl extractor options for this platform's category (``extractor.<category>``).
@@ -100,29 +104,40 @@ class Strategy:
         return urlunsplit((parts.scheme, target, parts.path, parts.query, parts.fragment))
 
     def tool_for(self, url: str) -> Tool:
-        """The tool that reads this URL: a host-specific override, else the platform's tool."""
+        """The tool that reads this URL: a host or path override, else the platform's tool."""
         host = host_of(url) or ""
         for pattern, tool in self.tool_by_host:
             if pattern.fullmatch(host):
                 return tool
+        if self.tool_by_path and self.matches(url):
+            subject = self._subject(url)
+            for pattern, tool in self.tool_by_path:
+                if pattern.match(subject):
+                    return tool
         return self.tool
 
     def media_key(self, url: str) -> str | None:
         """A stable ``platform:id`` for dedup, or None when the URL names no single item."""
         if not self.matches(url):
             return None
+        subject = self._subject(url)
+        for pattern in self.patterns:
+            m = pattern.match(subject)
+            found = {k: v for k, v in m.groupdict().items() if v} if m else {}
+            owner = found.pop("owner", None)
+            if found:
+                kind, value = next(iter(found.items()))
+                if owner:
+                    value = f"{owner}/{value}"
+                return f"{self.name}:{value}" if kind == "id" else f"{self.name}:{kind}:{value}"
+        return None
+
+    def _subject(self, url: str) -> str:
+        """``host + path [+ "?" + query]`` of the canonical URL: what the patterns read."""
         canonical = self.canonical_url(url)
         parts = urlsplit(canonical)
         subject = f"{host_of(canonical)}{parts.path}"
-        if parts.query:
-            subject = f"{subject}?{parts.query}"
-        for pattern in self.patterns:
-            m = pattern.match(subject)
-            found = [(k, v) for k, v in m.groupdict().items() if v] if m else []
-            if found:
-                kind, value = found[0]
-                return f"{self.name}:{value}" if kind == "id" else f"{self.name}:{kind}:{value}"
-        return None
+        return f"{subject}?{parts.query}" if parts.query else subject
 
     def _alias_for(self, host: str) -> str | None:
         """The real host for a mirror host or any subdomain of one (``d.fxtwitter.com``)."""

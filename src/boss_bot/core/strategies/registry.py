@@ -8,7 +8,15 @@ overlap; ``generic`` comes last and takes every other http(s) URL.
 from __future__ import annotations
 
 from boss_bot.core.errors import UnsupportedURLError
-from boss_bot.core.strategies import generic, instagram, reddit, twitter, youtube
+from boss_bot.core.strategies import (
+    bluesky,
+    generic,
+    instagram,
+    reddit,
+    tiktok,
+    twitter,
+    youtube,
+)
 from boss_bot.core.strategies.base import Strategy
 from boss_bot.core.urls import normalise_url
 
@@ -17,6 +25,8 @@ STRATEGIES: tuple[Strategy, ...] = (
     reddit.STRATEGY,
     instagram.STRATEGY,
     youtube.STRATEGY,
+    tiktok.STRATEGY,
+    bluesky.STRATEGY,
     generic.STRATEGY,
 )
 
