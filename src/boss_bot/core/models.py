@@ -98,6 +98,9 @@ class MediaMetadata(BaseModel):
     repost_count: int | None = None
     view_count: int | None = None
     comment_count: int | None = None
+    sensitive: bool = Field(
+        default=False, description="marked for adults by the site (core/sensitive.py)"
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -18,6 +18,7 @@ from typing import Any
 
 from boss_bot.core.coerce import opt_int, opt_str
 from boss_bot.core.models import DownloadMethod, DownloadOptions, MediaFile, MediaMetadata
+from boss_bot.core.sensitive import from_gallerydl_records
 from boss_bot.core.settings import BossSettings
 
 TOOL = "gallery-dl"
@@ -76,14 +77,16 @@ def cli_args(
 
     ``--config-ignore`` keeps the machine's own config files out; ``GALLERY_DL_CONFIG_FILE`` is
     loaded explicitly when set. ``--write-metadata`` leaves a JSON sidecar per file, which is
-    how this path reads metadata (never the human output).
+    how this path reads metadata (never the human output). ``-O private=true`` keeps the
+    ``_``-keys in it, as the API path's kwdict has them: ``_parent`` is how a file a child
+    extractor saved (a reddit link post's imgur album) still carries the post's ``over_18``.
     """
     args = [sys.executable, "-m", "gallery_dl", "--config-ignore"]
     if settings.gallery_dl_config_file:
         args += ["-c", str(settings.gallery_dl_config_file)]
     for path, key, value in entries:
         args += ["-o", f"{'.'.join((*path, key))}={json.dumps(value)}"]
-    return [*args, "--write-metadata", "--", url]
+    return [*args, "--write-metadata", "-O", "private=true", "--", url]
 
 
 def is_sidecar(path: Path) -> bool:
@@ -127,6 +130,7 @@ def metadata_from_records(
 
     Field names differ per site (``tweet_id``/``content`` on Twitter, ``title``/``selftext`` on
     Reddit, ``post_shortcode``/``description`` on Instagram); the first present one wins.
+    ``sensitive`` when any file's flags say adult (:mod:`boss_bot.core.sensitive`).
     """
     kw: Mapping[str, Any] = records[0][1] if records else {}
     ident = _first(kw, "tweet_id", "post_shortcode", "shortcode", "id", "post_id", "filename")
@@ -150,4 +154,5 @@ def metadata_from_records(
         repost_count=opt_int(_first(kw, "retweet_count", "reblogs", "crossposts")),
         view_count=opt_int(_first(kw, "view_count", "views")),
         comment_count=opt_int(_first(kw, "reply_count", "num_comments", "comments")),
+        sensitive=from_gallerydl_records(k for _, k in records),
     )

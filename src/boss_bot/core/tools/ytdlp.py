@@ -15,6 +15,7 @@ from typing import Any
 
 from boss_bot.core.coerce import opt_float, opt_int, opt_str
 from boss_bot.core.models import DownloadMethod, DownloadOptions, MediaFile, MediaMetadata
+from boss_bot.core.sensitive import from_ytdlp_info
 from boss_bot.core.settings import BossSettings
 
 TOOL = "yt-dlp"
@@ -180,7 +181,10 @@ def requested_files(info: Mapping[str, Any]) -> list[Path]:
 
 
 def slim_info(info: Mapping[str, Any]) -> dict[str, Any]:
-    """Drop the bulky parts (formats, thumbnails, subtitles) before sending an info dict across."""
+    """Drop the bulky parts (formats, thumbnails, subtitles) before sending an info dict across.
+
+    Everything else stays, ``age_limit`` and ``tags`` included: core/sensitive.py reads them.
+    """
     drop = {"formats", "thumbnails", "subtitles", "automatic_captions", "requested_formats",
             "http_headers", "heatmap", "chapters", "_format_sort_fields", "fragments"}  # fmt: skip
     out = {k: v for k, v in info.items() if k not in drop}
@@ -202,7 +206,8 @@ def metadata_from_info(
     method: DownloadMethod,
     quality: str | None = None,
 ) -> MediaMetadata:
-    """:class:`MediaMetadata` from a yt-dlp info dict (a video or a playlist)."""
+    """:class:`MediaMetadata` from a yt-dlp info dict (a video or a playlist); ``sensitive`` when
+    it or any entry is for adults (:func:`~boss_bot.core.sensitive.from_ytdlp_info`)."""
     entries = [e for e in (info.get("entries") or []) if e]
     first = entries[0] if entries else info
     duration = (
@@ -230,4 +235,5 @@ def metadata_from_info(
         repost_count=opt_int(info.get("repost_count")),
         view_count=opt_int(info.get("view_count")),
         comment_count=opt_int(info.get("comment_count")),
+        sensitive=from_ytdlp_info(info),
     )
