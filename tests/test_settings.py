@@ -22,7 +22,7 @@ def test_defaults_match_the_issue() -> None:
     assert s.download_api_fallback_to_cli is True
     assert s.allow_private_network_urls is False
     assert s.discord_token is None
-    for platform in ("twitter", "reddit", "instagram", "youtube", "generic"):
+    for platform in ("twitter", "reddit", "instagram", "youtube", "tiktok", "bluesky", "generic"):
         assert s.use_api_client(platform) is True, "API-direct is the default everywhere"
 
 

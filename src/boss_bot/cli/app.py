@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from typer.core import TyperGroup
 
-from boss_bot.cli import compress_cmd, info, maintenance, store_cmds, worker_cmd
+from boss_bot.cli import compress_cmd, guild_cmd, info, maintenance, store_cmds, worker_cmd
 from boss_bot.cli import doctor as doctor_cmd
 from boss_bot.cli import download as download_cmd
 from boss_bot.cli import run as run_cmd
@@ -89,6 +89,7 @@ app.add_typer(store_cmds.db_app, name="db", cls=HelpGroup)
 app.add_typer(store_cmds.queue_app, name="queue", cls=HelpGroup)
 app.command("stats")(store_cmds.stats)
 app.command("history")(store_cmds.history)
+app.add_typer(guild_cmd.guild_app, name="guild", cls=HelpGroup)
 app.command("compress")(compress_cmd.compress)
 app.command("cleanup")(maintenance.cleanup)
 app.add_typer(maintenance.dedup_app, name="dedup", cls=HelpGroup)

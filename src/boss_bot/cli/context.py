@@ -12,6 +12,7 @@ from boss_bot.core.errors import (
     BossBotError,
     ConfigurationError,
     InvalidURLError,
+    SettingsError,
     UnsupportedURLError,
 )
 
@@ -25,7 +26,7 @@ EXIT_URL = 3
 
 def exit_code_for(exc: BossBotError) -> int:
     """The documented exit code for an error from the core (see docs/cli.md)."""
-    if isinstance(exc, ConfigurationError):
+    if isinstance(exc, ConfigurationError | SettingsError):
         return EXIT_USAGE
     if isinstance(exc, InvalidURLError | UnsupportedURLError):
         return EXIT_URL

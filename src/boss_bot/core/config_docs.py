@@ -17,6 +17,7 @@ from boss_bot.core.settings import BossSettings
 _SECTIONS = {
     "discord_token": "Discord",
     "upload_allow_split": "Bot and uploads",
+    "guild_default_auto": "Per-server defaults (`$settings`, `bossctl guild`)",
     "download_dir": "Storage",
     "max_concurrent_downloads": "Downloads",
     "gallery_dl_config_file": "Tools",
@@ -34,6 +35,8 @@ def _default(field: FieldInfo) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list | tuple):  # as the environment spells a list
+        return ",".join(map(str, value))
     return str(value)
 
 

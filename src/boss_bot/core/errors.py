@@ -9,6 +9,7 @@ shows a traceback for one of these.
 
     BossBotError                      code                  meaning
     ├── ConfigurationError            config                a setting is missing or invalid
+    ├── SettingsError                 bad_setting           a per-server settings key or value is not valid
     ├── InvalidURLError               invalid_url           not a URL we may fetch (scheme, credentials, '-')
     │   └── BlockedURLError           blocked_url           resolves to a private/loopback/reserved address
     ├── UnsupportedURLError           unsupported_url       no strategy or tool can read it
@@ -33,7 +34,8 @@ shows a traceback for one of these.
     └── RefusedError                  refused               policy says no (retry_after_seconds when it passes)
         ├── QueueFullError            queue_full            MAX_QUEUE_SIZE / MAX_QUEUED_PER_USER reached
         ├── QuotaExceededError        quota                 USER_RATE_LIMIT or GUILD_DAILY_QUOTA_MB used up
-        └── PlaceholderMediaError     placeholder           an empty file or a known placeholder image
+        ├── PlaceholderMediaError     placeholder           an empty file or a known placeholder image
+        └── SensitiveMediaError       sensitive             marked sensitive, and this channel may not show it
 
 Only :class:`DownloadError` subclasses carry ``retryable``; the download manager retries those
 with exponential backoff and fails everything else at once.
@@ -64,6 +66,16 @@ class ConfigurationError(BossBotError):
     """A setting is missing or has an invalid value (names the environment variable)."""
 
     code = "config"
+
+
+class SettingsError(BossBotError, ValueError):
+    """A per-server settings key or value is not valid (``$settings set``, an import,
+    ``bossctl guild``). ``user_message`` is one line naming the valid keys or values.
+
+    A ValueError because it is bad input, never a failure of the bot; nothing was changed.
+    """
+
+    code = "bad_setting"
 
 
 class InvalidURLError(BossBotError):
@@ -286,6 +298,13 @@ class PlaceholderMediaError(RefusedError):
     code = "placeholder"
 
 
+class SensitiveMediaError(RefusedError):
+    """The media is marked sensitive (adult) and the server's rules keep it out of this
+    channel (``sensitive=block`` outside an age-restricted channel). Its files are not kept."""
+
+    code = "sensitive"
+
+
 def _last_line(text: str, limit: int = 300) -> str:
     """The last non-empty line of a tool's stderr: usually the one that says why."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
@@ -299,6 +318,7 @@ ERRORS_BY_CODE: dict[str, type[BossBotError]] = {
     for cls in (
         BossBotError,
         ConfigurationError,
+        SettingsError,
         InvalidURLError,
         BlockedURLError,
         UnsupportedURLError,
@@ -323,5 +343,6 @@ ERRORS_BY_CODE: dict[str, type[BossBotError]] = {
         QueueFullError,
         QuotaExceededError,
         PlaceholderMediaError,
+        SensitiveMediaError,
     )
 }

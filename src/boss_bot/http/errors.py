@@ -24,6 +24,7 @@ from boss_bot.core.errors import (
     QueueFullError,
     QuotaExceededError,
     RefusedError,
+    SettingsError,
     UnsupportedURLError,
 )
 
@@ -89,6 +90,8 @@ def status_for(exc: BossBotError) -> int:
     if isinstance(exc, QueueFullError | QuotaExceededError):
         return 429
     if isinstance(exc, InvalidURLError | UnsupportedURLError | PlaceholderMediaError):
+        return 422
+    if isinstance(exc, SettingsError):
         return 422
     if isinstance(exc, RefusedError):
         return 403

@@ -10,7 +10,15 @@ from pydantic_settings import BaseSettings, NoDecode
 from boss_bot.core.settings.common import MIB, comma_separated
 
 #: The platforms that have their own strategy and feature flag (``<PLATFORM>_USE_API_CLIENT``).
-PLATFORMS_WITH_FLAGS = ("twitter", "reddit", "instagram", "youtube", "generic")
+PLATFORMS_WITH_FLAGS = (
+    "twitter",
+    "reddit",
+    "instagram",
+    "youtube",
+    "tiktok",
+    "bluesky",
+    "generic",
+)
 
 
 class DownloadSettings(BaseSettings):
@@ -47,6 +55,12 @@ class DownloadSettings(BaseSettings):
     )
     youtube_use_api_client: bool = Field(
         default=True, description="YouTube: yt-dlp in a warm worker (false: the CLI)."
+    )
+    tiktok_use_api_client: bool = Field(
+        default=True, description="TikTok: gallery-dl/yt-dlp in a warm worker (false: the CLI)."
+    )
+    bluesky_use_api_client: bool = Field(
+        default=True, description="Bluesky: gallery-dl/yt-dlp in a warm worker (false: the CLI)."
     )
     generic_use_api_client: bool = Field(
         default=True, description="Any other site: the tools in a warm worker (false: the CLI)."

@@ -13,6 +13,7 @@ from pydantic_settings import SettingsConfigDict
 from boss_bot.core.settings.bot import DiscordSettings
 from boss_bot.core.settings.compression import CompressionSettings
 from boss_bot.core.settings.downloads import DownloadSettings
+from boss_bot.core.settings.guilds import GuildDefaultSettings
 from boss_bot.core.settings.http_api import HttpSettings
 from boss_bot.core.settings.log import LoggingSettings
 from boss_bot.core.settings.storage import StorageSettings
@@ -32,6 +33,7 @@ class BossSettings(
     ToolSettings,
     DownloadSettings,
     StorageSettings,
+    GuildDefaultSettings,
     UploadSettings,
     DiscordSettings,
 ):

@@ -1,4 +1,5 @@
-"""The store: a persisted job queue, download history, metrics and quotas (SQLAlchemy 2, async).
+"""The store: a persisted job queue, download history, metrics, quotas and per-server settings
+(SQLAlchemy 2, async).
 
 SQLite (WAL, busy timeout) at ``DATA_DIR/boss-bot.db`` by default; PostgreSQL through
 ``DATABASE_URL``. :func:`open_store` builds the engine and applies migrations; everything else
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from boss_bot.core.process import run_tool
 from boss_bot.core.settings import BossSettings
 from boss_bot.core.store.engine import make_engine, sessions
+from boss_bot.core.store.guilds import GuildSettingsRows
 from boss_bot.core.store.history import History, PriorPost, StoredFile
 from boss_bot.core.store.job_rows import request_of
 from boss_bot.core.store.limits import LearnedLimits
@@ -37,6 +39,8 @@ class Store:
     metrics: Metrics
     quotas: Quotas
     limits: LearnedLimits
+    #: Per-server settings, their audit, user opt-outs and the settings version.
+    guilds: GuildSettingsRows
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -80,6 +84,7 @@ def build_store(settings: BossSettings, engine: AsyncEngine | None = None) -> St
             guild_daily_bytes=settings.guild_daily_quota_mb * MIB,
         ),
         limits=LearnedLimits(made),
+        guilds=GuildSettingsRows(made),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from boss_bot.core.jobs import Job, JobRequest
+from boss_bot.core.jobs.requests import SENSITIVE_ACTIONS, SensitiveAction
 from boss_bot.core.models import DownloadOptions
 from boss_bot.core.store.schema import JobRow
 
@@ -31,6 +32,9 @@ def request_columns(request: JobRequest) -> dict[str, Any]:
             "upload": request.upload,
             "one_file_per_message": request.one_file_per_message,
             "force": request.force,
+            "auto": request.auto,
+            "spoiler": request.spoiler,
+            "on_sensitive": request.on_sensitive,
         },
         "priority": request.priority,
     }
@@ -53,7 +57,15 @@ def request_of(job: Job) -> JobRequest:
         one_file_per_message=bool(opts.get("one_file_per_message", False)),
         force=bool(opts.get("force", False)),
         priority=job.priority,
+        auto=bool(opts.get("auto", False)),
+        spoiler=bool(opts.get("spoiler", False)),
+        on_sensitive=_sensitive_action(opts.get("on_sensitive")),
     )
+
+
+def _sensitive_action(value: object) -> SensitiveAction:
+    """A stored action, or spoilers for rows older than the field (never shown openly)."""
+    return value if value in SENSITIVE_ACTIONS else "spoiler"  # type: ignore[return-value]
 
 
 def job_from_row(row: JobRow) -> Job:

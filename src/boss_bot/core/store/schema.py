@@ -52,6 +52,8 @@ class JobRow(Base):
     #: while alive; an expired lease puts the job back in the queue for another worker).
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[float | None] = mapped_column(Float)
+    #: Whether the job's media was marked sensitive (adult); None until known (0004).
+    sensitive: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[float] = mapped_column(Float, default=now)
     started_at: Mapped[float | None] = mapped_column(Float)
     finished_at: Mapped[float | None] = mapped_column(Float)
@@ -131,12 +133,65 @@ class GuildLimitRow(Base):
     updated_at: Mapped[float] = mapped_column(Float, default=now)
 
 
+class GuildSettingsRow(Base):
+    """What one server changed of its settings: only the keys that differ from the defaults,
+    in their JSON form (ids as strings). No row: the server has exactly the defaults."""
+
+    __tablename__ = "guild_settings"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[float] = mapped_column(Float, default=now)
+    updated_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class GuildSettingChangeRow(Base):
+    """The audit of per-server settings: one row per key changed (set, reset or import)."""
+
+    __tablename__ = "guild_setting_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    key: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(16))
+    old_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    new_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    changed_by: Mapped[int | None] = mapped_column(BigInteger)
+    changed_at: Mapped[float] = mapped_column(Float, default=now)
+
+    __table_args__ = (Index("ix_guild_setting_changes_guild", "guild_id", "id"),)
+
+
+class UserOptOutRow(Base):
+    """A user who opted out of automatic handling (`$ignore-me`), everywhere."""
+
+    __tablename__ = "user_opt_outs"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    created_at: Mapped[float] = mapped_column(Float, default=now)
+
+
+class SettingsVersionRow(Base):
+    """One row (id 1): bumped by every write of settings or opt-outs, in the same transaction,
+    so another process learns cheaply that its cache may be stale."""
+
+    __tablename__ = "settings_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[float] = mapped_column(Float, default=now)
+
+
 __all__ = [
     "Base",
     "FileRow",
     "GuildLimitRow",
+    "GuildSettingChangeRow",
+    "GuildSettingsRow",
     "HistoryRow",
     "JobRow",
     "MetricRow",
+    "SettingsVersionRow",
+    "UserOptOutRow",
     "now",
 ]
