@@ -40,10 +40,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.discord_double import DiscordDouble, StoredMessage  # noqa: E402
+from tests.support.bots import running_bot  # noqa: E402
 from tests.support.media import make_mp4  # noqa: E402
 from tests.support.media_server import MediaServer  # noqa: E402
 
-from boss_bot.bot.client import BossBot  # noqa: E402
 from boss_bot.core.settings import BossSettings  # noqa: E402
 
 
@@ -68,13 +68,9 @@ async def bot_runs(url: str, size: int, work: Path, runs: int, warmup: int) -> l
             discord_api_base_url=double.api_base,
             discord_gateway_url=double.gateway_url,
         )
-        bot = BossBot(settings, guild_ready_timeout=0.1)
-        task = asyncio.create_task(bot.start(double.token))
-        try:
-            await double.wait_for_gateway(timeout=30)
-            await asyncio.wait_for(bot.wait_until_ready(), 30)
+        times = []
+        async with running_bot(double, settings):
             channel = guild.default_channel_id
-            times = []
 
             def answer(asked: int) -> StoredMessage | str | None:
                 """The bot's post for the user's message ``asked``, or the text of a reply that
@@ -103,9 +99,6 @@ async def bot_runs(url: str, size: int, work: Path, runs: int, warmup: int) -> l
                 if i >= warmup:
                     times.append(took)
                 await asyncio.sleep(0.5)  # let the final status edit go out
-        finally:
-            await bot.close()
-            await asyncio.wait_for(task, 30)
     return times
 
 

@@ -21,8 +21,8 @@ import pytest_asyncio
 from discord.ext import commands
 
 from boss_bot.bot.client import BossBot
-from boss_bot.bot.delivery import file_limit_for
 from boss_bot.bot.errors import NotAllowedError
+from boss_bot.bot.uploader import file_limit_for
 from boss_bot.core.jobs import Job, JobRequest
 from boss_bot.core.manager import DownloadManager
 from boss_bot.core.pipeline import AlreadyPosted, Attachment

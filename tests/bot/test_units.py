@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from boss_bot.bot.checks import download_refusal
 from boss_bot.bot.exts.admin._cleanup import remove_dirs, stale_request_dirs
 from boss_bot.bot.exts.downloads._links import parse_words, split_links
 from boss_bot.bot.exts.stats._render import parse_stats_args
 from boss_bot.bot.progress import EditThrottle, StatusMessage, header, human_bytes, render_stage
 from boss_bot.core.archive import archive_name, sidecar_for
+from boss_bot.core.guilds import GuildSettings
 from boss_bot.core.jobs import JobMeter, JobRequest, media_key_for
 from boss_bot.core.jobs.limits import next_lower
 from boss_bot.core.models import DownloadOptions, MediaFile, MediaMetadata
@@ -184,12 +184,11 @@ def test_split_links() -> None:
 
 
 def test_download_refusal_rules() -> None:
-    ok = {"allowed_channels": [], "allowed_roles": []}
-    assert download_refusal(1, None, [], **ok) is None
-    rules = {"allowed_channels": [5], "allowed_roles": [9]}
-    assert "channel" in download_refusal(1, None, [9], **rules)  # type: ignore[operator]
-    assert download_refusal(1, 5, [9], **rules) is None  # a thread in an allowed channel
-    assert "roles" in download_refusal(5, None, [3], **rules)  # type: ignore[operator]
+    assert GuildSettings().download_refusal(1, None, []) is None
+    rules = GuildSettings(allowed_channels=(5,), allowed_roles=(9,))
+    assert "channel" in rules.download_refusal(1, None, [9])  # type: ignore[operator]
+    assert rules.download_refusal(1, 5, [9]) is None  # a thread in an allowed channel
+    assert "roles" in rules.download_refusal(5, None, [3])  # type: ignore[operator]
 
 
 def test_stale_request_dirs(tmp_path: Path) -> None:

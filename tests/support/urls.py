@@ -9,6 +9,8 @@ _SHAPES = {
     "twitter": "https://x.com/someone/status/{n}",
     "reddit": "https://www.reddit.com/r/pics/comments/abc{n}/a_title/",
     "instagram": "https://www.instagram.com/p/Post{n}/",
+    "tiktok": "https://www.tiktok.com/@someone/video/{n}",
+    "bluesky": "https://bsky.app/profile/someone.bsky.social/post/3abc{n}",
 }
 
 

@@ -1,4 +1,6 @@
-"""Who may use what: download commands (ALLOWED_CHANNEL_IDS / ALLOWED_ROLE_IDS) and admin ones."""
+"""Who may use what, and what a server's settings mean here: download commands (the server's
+``allowed_channels`` / ``denied_channels`` / ``allowed_roles``), admin ones, and what to do
+with sensitive media in a channel."""
 
 from __future__ import annotations
 
@@ -13,39 +15,46 @@ from boss_bot.bot.views import is_admin
 
 if TYPE_CHECKING:
     from boss_bot.bot.client import BossBot
+    from boss_bot.core.guilds import GuildSettings
+    from boss_bot.core.jobs.requests import SensitiveAction
 
 T = TypeVar("T")
 
 
-def download_refusal(
-    channel_id: int | None,
-    parent_id: int | None,
-    role_ids: Collection[int],
-    *,
-    allowed_channels: Collection[int],
-    allowed_roles: Collection[int],
-) -> str | None:
-    """Why a download command is refused here, or None when it is allowed. Empty lists allow
-    everything; a thread counts as its parent channel."""
-    if allowed_channels and not ({channel_id, parent_id} & set(allowed_channels)):
-        return "Downloads aren't enabled in this channel."
-    if allowed_roles and not (set(role_ids) & set(allowed_roles)):
-        return "You need one of the roles allowed to use downloads."
-    return None
+def role_ids(member: object) -> list[int]:
+    """The roles of a guild member (none for a user outside a guild)."""
+    return [r.id for r in getattr(member, "roles", [])]
+
+
+def parent_id(channel: object) -> int | None:
+    """A thread's parent channel (a thread follows its parent's rules)."""
+    return getattr(channel, "parent_id", None)
+
+
+def age_restricted(channel: object) -> bool:
+    """Is the channel age-restricted? A thread follows its parent (discord.py's ``is_nsfw``)."""
+    is_nsfw = getattr(channel, "is_nsfw", None)
+    return bool(is_nsfw()) if callable(is_nsfw) else False
+
+
+def sensitive_action(settings: GuildSettings | None, channel: object) -> SensitiveAction:
+    """What to do with sensitive media posted in ``channel``: the server's rule there, or
+    spoilers where no server settings apply (DMs)."""
+    if settings is None:
+        return "spoiler"
+    return settings.sensitive_action(age_restricted=age_restricted(channel))
 
 
 def download_allowed() -> Callable[[T], T]:
-    """Check for download commands. Admins are subject to it too: it is about where and who."""
+    """Check for download commands: the server's channel and role rules (nothing in DMs).
+    Admins are subject to it too: it is about where and who."""
 
     async def predicate(ctx: commands.Context[BossBot]) -> bool:
-        settings = ctx.bot.settings
-        roles = [r.id for r in getattr(ctx.author, "roles", [])]
-        reason = download_refusal(
-            ctx.channel.id,
-            getattr(ctx.channel, "parent_id", None),
-            roles,
-            allowed_channels=settings.allowed_channel_ids,
-            allowed_roles=settings.allowed_role_ids,
+        if ctx.guild is None:
+            return True
+        rules = await ctx.bot.guild_settings.get(ctx.guild.id)
+        reason = rules.download_refusal(
+            ctx.channel.id, parent_id(ctx.channel), role_ids(ctx.author)
         )
         if reason is not None:
             raise NotAllowedError(reason)

@@ -36,6 +36,7 @@ from discord.ext import commands
 
 from boss_bot.bot import errors
 from boss_bot.core.events import EventBus
+from boss_bot.core.guilds import GuildSettingsService
 from boss_bot.core.manager import DownloadManager
 from boss_bot.core.pipeline import AdoptReason, Attachment, Pipeline
 from boss_bot.core.settings import BossSettings
@@ -49,6 +50,7 @@ from boss_bot.core.upload.limits import (
 
 if TYPE_CHECKING:
     from boss_bot.bot.delivery import JobStatus
+    from boss_bot.bot.quiet import QuietPost
     from boss_bot.core.jobs import Job, JobRequest
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,8 @@ READY_TIMEOUT = 60.0
 
 EXTENSIONS = (
     "boss_bot.bot.exts.downloads",
+    "boss_bot.bot.exts.auto",
+    "boss_bot.bot.exts.settings",
     "boss_bot.bot.exts.youtube",
     "boss_bot.bot.exts.jobs",
     "boss_bot.bot.exts.stats",
@@ -118,6 +122,7 @@ class BossBot(commands.Bot):
 
     pipeline: Pipeline
     store: Store
+    guild_settings: GuildSettingsService
 
     def __init__(
         self,
@@ -144,6 +149,8 @@ class BossBot(commands.Bot):
         self.extension_names = extensions
         #: Status messages of jobs in flight (a shutdown lets their last edit go out).
         self.statuses: set[JobStatus] = set()
+        #: Automatic mode's posts in flight, by original message id.
+        self.quiet_posts: dict[int, QuietPost] = {}
         self._background: set[asyncio.Task[Any]] = set()
         #: Users who count as admins everywhere (the application's owner(s)); filled at login.
         self.admin_ids: set[int] = set()
@@ -159,10 +166,12 @@ class BossBot(commands.Bot):
         await super().login(token)
 
     async def setup_hook(self) -> None:
-        from boss_bot.bot.views import CancelButton
+        from boss_bot.bot.views import CancelButton, DeleteButton
 
         if self._owns_store:
             self.store = await open_store(self.settings)  # migrations applied on start
+        self.guild_settings = GuildSettingsService(self.store, self.settings)
+        await self.guild_settings.start()  # hears other processes' changes (distributed mode)
         if self.settings.queue_backend == "redis":
             # Distributed mode: this process queues and follows; `bossctl worker`s run the jobs.
             from boss_bot.core.distributed import Tickets
@@ -173,7 +182,8 @@ class BossBot(commands.Bot):
             self.pipeline = self._pipeline()
             if self._owns_manager:
                 await self.manager.start()
-        self.add_dynamic_items(CancelButton)  # the Cancel button on every status message
+        # Cancel on every status message, 🗑 on the last message of every post
+        self.add_dynamic_items(CancelButton, DeleteButton)
         for name in self.extension_names:
             await self.load_extension(name)
         await self._load_owners()
@@ -267,6 +277,8 @@ class BossBot(commands.Bot):
                 task.cancel()
             if self._owns_manager:
                 await self.manager.close()
+            if getattr(self, "guild_settings", None) is not None:
+                await self.guild_settings.close()
             if self.tickets is not None:
                 await self.tickets.close()
             if self._owns_store and getattr(self, "store", None) is not None:

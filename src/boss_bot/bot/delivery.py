@@ -1,15 +1,16 @@
-"""The bot's half of a request: the uploader the pipeline calls, and the status message.
+"""The bot's half of a command's request: submitting it, and its status message.
 
 Every download command ends in :func:`run_links`: each link is submitted to the core pipeline
 (which persists it as a job, or answers "already posted here" with the earlier post's link, or
 refuses it over a quota), gets a status message with a Cancel button that follows the job's
-stages (throttled), and ends with the summary. :class:`DiscordUploader` posts one planned batch,
-streaming the files from disk, and turns Discord's 413 / 40005 into the core's
-:class:`~boss_bot.core.errors.UploadTooLargeError`.
+stages (throttled), and ends with the summary. The files go out through
+:class:`~boss_bot.bot.uploader.DiscordUploader`.
 
 Jobs the pipeline holds without a command behind them (resumed after a restart, retried from
-Discord or ``bossctl``) come through :func:`adopt_job`: the old status message is edited (or a
-new one posted) to say so, and the job's files go to the channel it was asked in.
+Discord or ``bossctl``, or taken by a worker) come through :func:`adopt_job`: the old status
+message is edited (or a new one posted) to say so, and the job's files go to the channel it was
+asked in. An automatic-mode job has no status message: it is handed to its message's
+:class:`~boss_bot.bot.quiet.QuietPost` instead.
 """
 
 from __future__ import annotations
@@ -23,10 +24,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 import discord
 from discord.ext import commands
 
+from boss_bot.bot.checks import sensitive_action
 from boss_bot.bot.errors import user_message_for
 from boss_bot.bot.progress import StatusMessage, header, render_result, render_stage
+from boss_bot.bot.quiet import quiet_post_for
+from boss_bot.bot.uploader import DiscordUploader
 from boss_bot.bot.views import cancel_view, is_admin
-from boss_bot.core.errors import BossBotError, RefusedError, UploadError, UploadTooLargeError
+from boss_bot.core.errors import BossBotError, RefusedError
 from boss_bot.core.jobs import Job, JobRequest
 from boss_bot.core.models import DownloadOptions
 from boss_bot.core.pipeline import (
@@ -35,15 +39,7 @@ from boss_bot.core.pipeline import (
     Attachment,
     JobResult,
     Pipeline,
-    Posted,
     Stage,
-    UploadBatch,
-)
-from boss_bot.core.upload.limits import (
-    DM_FILE_LIMIT,
-    HTTP_PAYLOAD_TOO_LARGE,
-    JSON_REQUEST_ENTITY_TOO_LARGE,
-    MAX_MESSAGE_CONTENT,
 )
 from boss_bot.core.urls import check_url
 
@@ -82,77 +78,6 @@ class StatusHost(Protocol):
     async def channel_file_limit(self, channel: Any, job: Job) -> int:
         """The per-file upload limit in that channel."""
         ...
-
-
-def file_limit_for(ctx: commands.Context[BossBot]) -> int:
-    """The per-file limit where ``ctx`` will post: the interaction's, the guild's, or a DM's."""
-    if ctx.interaction is not None:
-        limit = getattr(ctx.interaction, "filesize_limit", None)
-        if isinstance(limit, int) and limit > 0:
-            return limit
-    if ctx.guild is not None:
-        return ctx.guild.filesize_limit
-    return DM_FILE_LIMIT
-
-
-def caption(batch: UploadBatch) -> str:
-    """``<url>`` plus which message of how many, and which parts of a split file."""
-    bits = [f"<{batch.url}>"]
-    if batch.total > 1:
-        bits.append(f"message {batch.index}/{batch.total}")
-    for f in batch.files:
-        if f.parts:
-            bits.append(f"`{f.source.name}` part {f.part}/{f.parts}")
-    text = " · ".join(bits)
-    return text if len(text) <= MAX_MESSAGE_CONTENT else text[: MAX_MESSAGE_CONTENT - 1] + "…"
-
-
-class DiscordUploader:
-    """Posts batches with ``send`` (``ctx.send``: for slash commands, follow-ups; or a
-    channel's ``send`` for jobs adopted after a restart)."""
-
-    def __init__(self, send: SendFn, file_limit: int) -> None:
-        self._send = send
-        self.file_limit = file_limit
-
-    @classmethod
-    def for_context(cls, ctx: commands.Context[BossBot]) -> DiscordUploader:
-        return cls(ctx.send, file_limit_for(ctx))
-
-    async def send(self, batch: UploadBatch) -> Posted | None:
-        # discord.File with a path opens the file and streams it into the request; nothing is
-        # read into memory here, and discord.py closes the files after the send.
-        files = [discord.File(f.path, filename=f.name) for f in batch.files]
-        try:
-            message = await self._send(
-                caption(batch),
-                files=files,
-                allowed_mentions=discord.AllowedMentions.none(),
-                **({"nonce": batch.nonce} if batch.nonce else {}),
-            )
-        except discord.HTTPException as exc:
-            if exc.status == HTTP_PAYLOAD_TOO_LARGE or exc.code == JSON_REQUEST_ENTITY_TOO_LARGE:
-                raise UploadTooLargeError(
-                    f"HTTP {exc.status} / {exc.code}: {exc.text}",
-                    user_message="Discord refused the files as too large.",
-                ) from exc
-            if exc.status >= 500:  # discord.py already retried it five times
-                raise UploadError(
-                    f"HTTP {exc.status} / {exc.code}: {exc.text}",
-                    user_message=f"Discord refused the upload ({exc.status}: Discord had a "
-                    "server error and did not take the files; try again later).",
-                ) from exc
-            raise UploadError(
-                f"HTTP {exc.status} / {exc.code}: {exc.text}",
-                user_message=f"Discord refused the upload ({exc.status}: "
-                f"{exc.text or 'no reason'}).",
-            ) from exc
-        finally:
-            for f in files:
-                f.close()
-        if message is None:
-            return None
-        return Posted(message.id, message.jump_url)
 
 
 class JobStatus:
@@ -284,6 +209,8 @@ async def adopt_job(
     if channel is None:
         log.warning("job %s: channel %s is gone", job.id, job.channel_id)
         return None
+    if request.auto and job.message_id is not None:
+        return await _adopt_quietly(host, channel, job)
     key = "resumed" if reason == "restart" and job.resumed else reason
     status = JobStatus(host, job, job.url, job.user_id, note=ADOPT_NOTES.get(key))
     status.bind(job.id)
@@ -319,8 +246,18 @@ async def adopt_job(
     host.track(asyncio.create_task(status.follow(), name=f"status-{job.id}"))
     uploader = None
     if request.upload:
-        uploader = DiscordUploader(channel.send, await host.channel_file_limit(channel, job))
+        limit = await host.channel_file_limit(channel, job)
+        uploader = DiscordUploader(channel.send, limit, job.user_id)
     return Attachment(uploader, status.on_stage)
+
+
+async def _adopt_quietly(host: Any, channel: Any, job: Job) -> Attachment:
+    """An automatic-mode job: ⏳ on its message again, its media as a reply to it."""
+    post = quiet_post_for(host, channel.get_partial_message(job.message_id), job.guild_id)
+    await post.begin()
+    post.follow(job.id)
+    limit = await host.channel_file_limit(channel, job)
+    return Attachment(post.uploader(limit, job.user_id))
 
 
 async def run_links(
@@ -357,6 +294,8 @@ async def run_links(
     admin = ctx.author.id in bot.admin_ids or is_admin(
         ctx.author, owner_ids=frozenset(bot.admin_ids)
     )
+    rules = await bot.guild_settings.get(ctx.guild.id) if ctx.guild is not None else None
+    on_sensitive = sensitive_action(rules, ctx.channel)
     statuses: list[JobStatus] = []
     refusals: list[str] = []
     for url in accepted:  # one at a time, so the quota counts each job in order
@@ -371,6 +310,7 @@ async def run_links(
             upload=upload,
             one_file_per_message=one_file_per_message,
             force=force,
+            on_sensitive=on_sensitive,
         )
         try:
             status = await start_request(bot, ctx, request, admin=admin)

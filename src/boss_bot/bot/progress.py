@@ -126,6 +126,8 @@ def render_result(result: JobResult, *, error_text: str | None = None) -> str:
             lines.append(f"• `{report.name}`: {human_bytes(report.final_bytes)}")
     if len(result.files) > 10:
         lines.append(f"• … and {len(result.files) - 10} more")
+    if result.sensitive and result.spoilered:
+        lines.append("Marked as sensitive by its source: posted behind spoilers.")
     if result.saved_to is not None:
         lines.append(f"Files kept in `{result.saved_to}`.")
     text = "\n".join(lines)

@@ -18,7 +18,9 @@ import discord
 
 from boss_bot.bot.client import apply_endpoints, discord_http_trace
 from boss_bot.bot.delivery import JobStatus, adopt_job
+from boss_bot.bot.quiet import QuietPost
 from boss_bot.core.errors import ConfigurationError
+from boss_bot.core.guilds import GuildSettingsService
 from boss_bot.core.jobs import Job, JobRequest
 from boss_bot.core.pipeline import AdoptReason, Attachment, Pipeline
 from boss_bot.core.settings import BossSettings
@@ -44,7 +46,10 @@ class RestHost:
             intents=discord.Intents.none(), http_trace=discord_http_trace(pipeline.telemetry)
         )
         self.statuses: set[JobStatus] = set()
+        self.quiet_posts: dict[int, QuietPost] = {}
         self.admin_ids: set[int] = set()
+        #: The servers' settings (original=suppress for automatic-mode jobs run here).
+        self.guild_settings = GuildSettingsService(pipeline.store, settings)
         self._background: set[asyncio.Task[Any]] = set()
         self._limits: dict[int, tuple[float, int]] = {}
 
@@ -55,6 +60,7 @@ class RestHost:
             raise ConfigurationError("DISCORD_TOKEN is not set")
         apply_endpoints(self.settings)
         await self.client.login(token.get_secret_value())
+        await self.guild_settings.start()
 
     async def close(self) -> None:
         waiting = [asyncio.ensure_future(s.done.wait()) for s in list(self.statuses)]
@@ -62,7 +68,12 @@ class RestHost:
             await asyncio.wait(waiting, timeout=_STATUS_FLUSH_SECONDS)
         for task in list(self._background):
             task.cancel()
+        await self.guild_settings.close()
         await self.client.close()
+
+    @property
+    def user(self) -> discord.ClientUser | None:
+        return self.client.user
 
     def track(self, task: asyncio.Task[Any]) -> None:
         self._background.add(task)

@@ -60,6 +60,8 @@ class Job:
     created_at: float
     started_at: float | None
     finished_at: float | None
+    #: Whether the downloaded media was marked sensitive (None: not downloaded yet).
+    sensitive: bool | None = None
 
     @property
     def active(self) -> bool:

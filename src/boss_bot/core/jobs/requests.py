@@ -9,11 +9,18 @@ job recovered after a crash or retried from the CLI runs exactly as first asked.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from boss_bot.core.errors import BossBotError
 from boss_bot.core.models import DownloadOptions
 from boss_bot.core.strategies import strategy_for
 from boss_bot.core.urls import normalise_url
+
+#: What to do with media its source marks as sensitive (adult), decided by the edge from where
+#: it will be posted: post it as is (an age-restricted channel with ``nsfw_spoiler=off``), post
+#: it behind spoilers, or not post it at all (``sensitive=block`` outside such a channel).
+SensitiveAction = Literal["post", "spoiler", "block"]
+SENSITIVE_ACTIONS: tuple[SensitiveAction, ...] = ("post", "spoiler", "block")
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,14 @@ class JobRequest:
     #: Skip the "already posted here" check.
     force: bool = False
     priority: int = 0
+    #: Asked by automatic mode (a pasted link, no command): the edge answers quietly, with
+    #: reactions on the original message and the media as a reply to it.
+    auto: bool = False
+    #: Post every file behind a spoiler (the link was written ``||like this||``).
+    spoiler: bool = False
+    #: What to do if the media turns out to be marked sensitive (see :data:`SensitiveAction`).
+    #: Spoilers unless the edge says otherwise: never shown openly by default.
+    on_sensitive: SensitiveAction = "spoiler"
 
     @property
     def platform(self) -> str:

@@ -136,7 +136,8 @@ class Deliverer:
             try:
                 posted = await uploader.send(
                     UploadBatch(index, total, tuple(batch), meta.url, meta.title,
-                                nonce=batch_nonce(job.id, batch))
+                                nonce=batch_nonce(job.id, batch), job_id=job.id,
+                                spoiler=result.spoilered)
                 )  # fmt: skip
             except UploadTooLargeError as exc:
                 raise _Refused(exc, max(f.size_bytes for f in batch), pending) from exc

@@ -2,8 +2,9 @@
 
 ::
 
-    wait for the host ─► fresh job dir ─► download ─► slot freed ─┬─► keep (archive only)
-                                                                 └─► deliver (fit, plan, post)
+    wait for the host ─► fresh job dir ─► download ─► slot freed ─► screen (sensitive?)
+      ─┬─► keep (archive only)
+       └─► deliver (fit, plan, post)
       ─► complete │ cancelled │ interrupted │ timeout │ failed │ crashed
       ─► job dir removed (kept when UPLOAD_CLEANUP_AFTER_SUCCESS is off) ─► metrics recorded
 
@@ -141,6 +142,7 @@ class JobRunner:
         meta = await steps.download(run, self.manager, self.held.bus, self.telemetry)
         self.held.release_slot(job.id)
         result.metadata = meta
+        await steps.screen(run, meta, self.queue)
         if not request.upload or uploader is None:
             await steps.keep(run, meta, self.archive)
             return False

@@ -82,6 +82,15 @@ class UploadBatch:
     #: Idempotency key for the send (Discord's ``nonce`` + ``enforce_nonce``): the same job and
     #: files give the same nonce, so a send repeated after a lost answer is not posted twice.
     nonce: str | None = None
+    #: The job this batch belongs to (the edge puts a delete button on its last message).
+    job_id: str = ""
+    #: Post every file behind a spoiler (asked for, or sensitive media where that is the rule).
+    spoiler: bool = False
+
+    @property
+    def last(self) -> bool:
+        """The last message of the post, as planned when it is sent."""
+        return self.index == self.total
 
 
 @dataclass(frozen=True)
@@ -179,6 +188,10 @@ class JobResult:
     #: Another process (a worker) ran the job and told the user itself: the status message is
     #: not this process's to finish.
     remote: bool = False
+    #: The media was marked sensitive by its source (see :mod:`boss_bot.core.sensitive`).
+    sensitive: bool = False
+    #: The files went out behind spoilers.
+    spoilered: bool = False
 
     @classmethod
     def ended_elsewhere(cls, job: Job) -> JobResult:

@@ -42,5 +42,8 @@ class Help(commands.Cog):
                 continue
             lines.append(f"**{cog_name}**")
             lines += [command_line(prefix, c) for c in sorted(cmds, key=lambda c: c.name)]
-        lines.append("Every command also works as a slash command, e.g. `/download`.")
+        lines.append(
+            "Most commands also work as slash commands, e.g. `/download`; "
+            "`/settings` opens the settings panel."
+        )
         await ctx.send("\n".join(lines))

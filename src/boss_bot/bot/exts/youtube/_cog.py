@@ -16,7 +16,8 @@ from boss_bot.core.strategies import strategy_for
 if TYPE_CHECKING:
     from boss_bot.bot.client import BossBot
 
-Quality = Literal["2160p", "1440p", "1080p", "720p", "480p", "360p", "best"]
+#: ``default``: the server's ``quality`` setting (720p unless its admins changed it).
+Quality = Literal["default", "2160p", "1440p", "1080p", "720p", "480p", "360p", "best"]
 NOT_YOUTUBE = "That isn't a YouTube link; `download` takes any link."
 
 
@@ -33,6 +34,14 @@ class YouTube(commands.Cog):
     def __init__(self, bot: BossBot) -> None:
         self.bot = bot
 
+    async def _quality(self, ctx: commands.Context[BossBot], asked: str) -> str:
+        """The quality asked for, or the server's default (the environment's in DMs)."""
+        if asked != "default":
+            return asked
+        if ctx.guild is None:
+            return self.bot.settings.guild_default_quality
+        return (await self.bot.guild_settings.get(ctx.guild.id)).quality
+
     @commands.hybrid_command(name="yt-download")
     @download_allowed()
     @app_commands.describe(
@@ -43,14 +52,17 @@ class YouTube(commands.Cog):
         self,
         ctx: commands.Context[BossBot],
         url: str,
-        quality: Quality = "720p",
+        quality: Quality = "default",
         audio_only: bool = False,
     ) -> None:
-        """Download a YouTube video at a chosen quality (or just its audio) and post it."""
+        """Download a YouTube video at a chosen quality (or just its audio) and post it.
+
+        `default` (or no quality) is the server's `quality` setting (720p unless changed).
+        """
         if not is_youtube(url):
             await ctx.send(NOT_YOUTUBE)
             return
-        options = DownloadOptions(quality=quality, audio_only=audio_only)
+        options = DownloadOptions(quality=await self._quality(ctx, quality), audio_only=audio_only)
         await run_links(self.bot, ctx, [url], kind="yt-download", options=options)
 
     @commands.hybrid_command(name="yt-playlist")
@@ -63,7 +75,7 @@ class YouTube(commands.Cog):
         self,
         ctx: commands.Context[BossBot],
         url: str,
-        quality: Quality = "720p",
+        quality: Quality = "default",
         max_videos: commands.Range[int, 1, 25] = 5,
     ) -> None:
         """Download the first videos of a playlist; each is posted as soon as it finishes.
@@ -81,7 +93,7 @@ class YouTube(commands.Cog):
             ctx,
             [e.url for e in entries],
             kind="yt-playlist",
-            options=DownloadOptions(quality=quality),
+            options=DownloadOptions(quality=await self._quality(ctx, quality)),
             one_file_per_message=True,
             max_links=max_videos,
         )
