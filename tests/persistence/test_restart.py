@@ -99,3 +99,59 @@ def _sha256(path: Path) -> str:
     import hashlib
 
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+async def test_sigkill_mid_download_of_a_pasted_link_then_restart_replies_quietly(
+    tmp_path: Path, slow_clip: SlowClip
+) -> None:
+    """Automatic mode after a crash: the job is adopted again, ⏳ is back on the original while
+    it runs, the media is posted as a reply to it, and no status message ever appears."""
+    from boss_bot.core.guilds import GuildSettingsService
+
+    log = tmp_path / "bot.log"
+    async with DiscordDouble() as double:
+        guild = double.add_guild("g", premium_tier=2)
+        alice = double.add_user("alice")
+        double.add_member(guild.id, alice.id)
+        channel = guild.default_channel_id
+        env = bot_env(tmp_path, double)
+        requests_dir = tmp_path / "dl" / ".requests"
+        settings = BossSettings(_env_file=None, data_dir=tmp_path / "data",  # type: ignore[call-arg]
+                                download_dir=tmp_path / "dl")  # fmt: skip
+        store = await open_store(settings)
+        try:
+            service = GuildSettingsService(store, settings)
+            await service.set(guild.id, "auto", ["everywhere"], by=alice.id)
+            await service.set(guild.id, "auto_platforms", ["generic"], by=alice.id)
+        finally:
+            await store.close()
+        procs: list[asyncio.subprocess.Process] = []
+        try:
+            procs.append(await start_bot(env, log))
+            await wait_ready(log, 1)
+            asked = int((await double.send_user_message(channel, alice.id, slow_clip.url))["id"])
+            await eventually(lambda: _partials(requests_dir), 30, 0.02)
+            assert "⏳" in double.reactions(asked, user_id=double.bot.id)
+            epoch = double.gateway_epoch
+            procs[0].send_signal(signal.SIGKILL)
+            await asyncio.wait_for(procs[0].wait(), 10)
+
+            procs.append(await start_bot(env, log))
+            await double.wait_for_gateway(after=epoch, timeout=START_TIMEOUT)
+
+            def reply() -> StoredMessage | None:
+                return next((m for m in double.bot_messages(channel) if m.attachments
+                             and m.reference and int(m.reference["message_id"]) == asked),
+                            None)  # fmt: skip
+
+            posted = await double.wait_until(reply, 60)
+            await double.wait_until(
+                lambda: "⏳" not in double.reactions(asked, user_id=double.bot.id), 10
+            )
+        finally:
+            for proc in procs:
+                await kill_bot(proc)
+        bot_log = log.read_text(errors="replace")
+        assert [a.filename for a in posted.attachments], bot_log[-3000:]
+        assert not any("Job `" in m.content for m in double.bot_messages(channel))
+        assert _partials(requests_dir) == []
