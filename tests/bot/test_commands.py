@@ -20,7 +20,7 @@ import pytest
 import pytest_asyncio
 from discord.ext import commands
 
-from boss_bot.bot.client import BossBot
+from boss_bot.bot.client import BossBot, BossBotBase
 from boss_bot.bot.errors import NotAllowedError
 from boss_bot.bot.uploader import file_limit_for
 from boss_bot.core.jobs import Job, JobRequest
@@ -48,7 +48,8 @@ async def make_bot(
         settings = make_settings(**overrides)
         # dpytest finds its fake members in the member cache, which needs the members intent;
         # the shipped bot does without it (test_e2e runs with the real, minimal intents).
-        bot = BossBot(
+        # BossBotBase: the shipped BossBot is an AutoShardedBot, which dpytest refuses.
+        bot = BossBotBase(
             settings,
             manager=DownloadManager(settings, pool=worker_pool),
             intents=discord.Intents.all(),

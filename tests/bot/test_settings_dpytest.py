@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 from discord.ext import commands
 
-from boss_bot.bot.client import BossBot
+from boss_bot.bot.client import BossBot, BossBotBase
 from boss_bot.bot.errors import NotAllowedError
 from boss_bot.core.errors import SettingsError
 from boss_bot.core.manager import DownloadManager
@@ -29,8 +29,9 @@ async def bot(
     make_settings: Callable[..., BossSettings], worker_pool: WorkerPool, tmp_path: Path
 ) -> AsyncIterator[BossBot]:
     settings = make_settings()
-    bot = BossBot(settings, manager=DownloadManager(settings, pool=worker_pool),
-                  intents=discord.Intents.all())  # fmt: skip
+    # BossBotBase: the shipped BossBot is an AutoShardedBot, which dpytest refuses.
+    bot = BossBotBase(settings, manager=DownloadManager(settings, pool=worker_pool),
+                      intents=discord.Intents.all())  # fmt: skip
     await bot._async_setup_hook()
     dpytest.configure(bot, members=["alice", "bob"])
     await bot.setup_hook()

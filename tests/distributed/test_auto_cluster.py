@@ -45,3 +45,32 @@ async def test_a_pasted_link_runs_on_a_worker_and_is_answered_quietly(
         assert world.bot.pipeline.running_jobs() == []  # the dispatcher ran nothing itself
         [change] = double.message(msg).flag_changes  # the worker read original=suppress
         assert change.after & FLAG_SUPPRESS_EMBEDS
+
+
+@pytest.mark.timeout(180)
+async def test_a_slash_command_is_answered_through_its_interaction_by_the_worker(
+    make_cluster: MakeCluster, cluster_media: ClusterMedia
+) -> None:
+    """The token travels with the job (jobs.reply): the worker that runs it posts the files
+    as the interaction's follow-ups and edits the status follow-up the bot posted."""
+    async with make_cluster(workers=1) as cluster:
+        world = cluster.world
+        double = world.double
+        asked = await double.inject_interaction(
+            world.tier2.default_channel_id, world.alice.id, "download",
+            {"url": cluster_media.photos[14]},
+        )  # fmt: skip
+
+        def done() -> list[object] | None:
+            messages = [double.message(i) for i in asked.followup_ids]
+            posts = [m for m in messages if m.attachments]
+            finished = [m for m in messages if "✅" in m.content]
+            return [posts, finished] if posts and finished else None
+
+        try:
+            posts, finished = await world.bounded(double.wait_until(done, 90), 91)
+        except TimeoutError:
+            raise AssertionError(cluster.logs()) from None
+        assert len(posts) == 1 and len(finished) == 1  # type: ignore[arg-type]
+        assert world.bot.pipeline.running_jobs() == []  # the worker ran it
+        assert asked.expired_calls == 0

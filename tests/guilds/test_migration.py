@@ -42,11 +42,11 @@ def _differences(conn: Connection) -> list[Any]:
     return ours
 
 
-async def test_an_empty_database_is_upgraded_to_0004(store_settings: BossSettings) -> None:
+async def test_an_empty_database_gets_the_settings_tables(store_settings: BossSettings) -> None:
     store = await open_store(store_settings)
     try:
-        assert head_revision() == "0004"
-        assert await current_revision(store.engine) == "0004"
+        assert head_revision() >= "0004"
+        assert await current_revision(store.engine) == head_revision()
         async with store.engine.connect() as conn:
             shape = await conn.run_sync(_shape)
             version = (await conn.execute(text("SELECT id, version FROM settings_version"))).all()
@@ -75,7 +75,7 @@ async def test_a_database_at_0003_keeps_its_jobs_and_gains_the_settings(
                      " 'succeeded', 0, 1, :no, 1, 1.0)"),
                 {"options": "{}", "no": False},
             )  # fmt: skip
-        assert await upgrade(store.engine) == "0004"
+        assert await upgrade(store.engine) == head_revision()
         job = await store.queue.get("old1")
         assert job is not None and job.status == "succeeded" and job.user_id == 5
         async with store.engine.connect() as conn:
@@ -86,6 +86,6 @@ async def test_a_database_at_0003_keeps_its_jobs_and_gains_the_settings(
         await service.set(9, "auto", ["everywhere"], by=1)
         assert (await service.get(9)).auto == "everywhere"
         assert await store.guilds.version() == 1
-        assert await upgrade(store.engine) == "0004"  # up to date: left alone
+        assert await upgrade(store.engine) == head_revision()  # up to date: left alone
     finally:
         await store.close()

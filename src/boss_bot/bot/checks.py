@@ -4,7 +4,7 @@ with sensitive media in a channel."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
@@ -37,6 +37,25 @@ def age_restricted(channel: object) -> bool:
     return bool(is_nsfw()) if callable(is_nsfw) else False
 
 
+async def server_rules(bot: BossBot, guild: discord.Guild | None) -> GuildSettings | None:
+    """The server's settings, or None where none apply: DMs and group DMs, and servers the bot
+    is not a member of (a user install used there)."""
+    if guild is None or bot.get_guild(guild.id) is None:
+        return None
+    return await bot.guild_settings.get(guild.id)
+
+
+def admin_here(bot: BossBot, user: object, guild: discord.Guild | None) -> bool:
+    """The bot owner, or someone with Manage Server in a server the bot is a member of (Manage
+    Server in a server that only installed the app for one person counts for nothing here)."""
+    owners = frozenset(bot.admin_ids)
+    if getattr(user, "id", None) in owners:
+        return True
+    if guild is None or bot.get_guild(guild.id) is None:
+        return False
+    return is_admin(user, owner_ids=owners)  # type: ignore[arg-type]
+
+
 def sensitive_action(settings: GuildSettings | None, channel: object) -> SensitiveAction:
     """What to do with sensitive media posted in ``channel``: the server's rule there, or
     spoilers where no server settings apply (DMs)."""
@@ -50,9 +69,9 @@ def download_allowed() -> Callable[[T], T]:
     Admins are subject to it too: it is about where and who."""
 
     async def predicate(ctx: commands.Context[BossBot]) -> bool:
-        if ctx.guild is None:
+        rules = await server_rules(ctx.bot, ctx.guild)
+        if rules is None:
             return True
-        rules = await ctx.bot.guild_settings.get(ctx.guild.id)
         reason = rules.download_refusal(
             ctx.channel.id, parent_id(ctx.channel), role_ids(ctx.author)
         )
@@ -76,5 +95,6 @@ def admin_only() -> Callable[[T], T]:
     return commands.check(predicate)
 
 
-def can_manage_job(user: discord.abc.User | Any, owner_id: int, admin_ids: Collection[int]) -> bool:
-    return user.id == owner_id or is_admin(user, owner_ids=frozenset(admin_ids))
+def can_manage_job(user: discord.abc.User | Any, owner_id: int, *, admin: bool) -> bool:
+    """The job's requester, or an admin here (see :func:`admin_here`)."""
+    return bool(user.id == owner_id or admin)

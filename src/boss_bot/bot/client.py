@@ -17,6 +17,13 @@ With QUEUE_BACKEND=redis the bot's pipeline is a *dispatcher*: jobs are persiste
 and handed to ``bossctl worker`` processes through arq; the bot keeps the gateway, posts each
 status message and answers its Cancel button, and starts no download workers of its own.
 
+The bot is discord.py's ``AutoShardedBot``: one gateway connection per shard of ``SHARD_IDS``
+(all by default) out of ``SHARD_COUNT`` (``auto``: what ``/gateway/bot`` recommends). Several
+bot processes on one token each run their own shards in distributed mode; each holds a lease
+per shard in the store (:mod:`boss_bot.core.shard_keeper`), taken before it connects, and adopts
+at start only the queued jobs of its own guilds. ``BossBotBase`` is the same bot on a plain
+one-connection ``Bot`` (dpytest cannot drive a sharded client).
+
 Settings are built once by the entry point and passed in. When ``DISCORD_API_BASE_URL`` /
 ``DISCORD_GATEWAY_URL`` are set, the bot talks to that server instead of Discord (the test
 double, a proxy): discord.py reads ``Route.BASE`` for every request and connects to
@@ -35,11 +42,14 @@ import yarl
 from discord.ext import commands
 
 from boss_bot.bot import errors
+from boss_bot.core.errors import BossBotError, ShardLeaseError
 from boss_bot.core.events import EventBus
 from boss_bot.core.guilds import GuildSettingsService
 from boss_bot.core.manager import DownloadManager
 from boss_bot.core.pipeline import AdoptReason, Attachment, Pipeline
 from boss_bot.core.settings import BossSettings
+from boss_bot.core.shard_keeper import ShardKeeper
+from boss_bot.core.shards import ShardSet
 from boss_bot.core.store import Store, open_store
 from boss_bot.core.telemetry import Telemetry
 from boss_bot.core.upload.limits import (
@@ -49,14 +59,18 @@ from boss_bot.core.upload.limits import (
 )
 
 if TYPE_CHECKING:
-    from boss_bot.bot.delivery import JobStatus
     from boss_bot.bot.quiet import QuietPost
+    from boss_bot.bot.status import JobStatus
     from boss_bot.core.jobs import Job, JobRequest
 
 log = logging.getLogger(__name__)
 
 #: How long an adopted job waits for the gateway before giving up on its channel.
 READY_TIMEOUT = 60.0
+#: Messages kept in discord.py's cache (its default is 1,000). Nothing here reads the cache:
+#: commands get their message with the event, replies carry the message they answer, and
+#: status messages are edited by id. A small cache only bounds memory with many servers.
+MESSAGE_CACHE = 100
 
 EXTENSIONS = (
     "boss_bot.bot.exts.downloads",
@@ -112,10 +126,25 @@ def discord_http_trace(telemetry: Telemetry) -> aiohttp.TraceConfig:
 _STATUS_FLUSH_SECONDS = 5.0
 
 
-class BossBot(commands.Bot):
-    """The bot. ``manager`` may be given (tests share a warm pool): the caller then starts and
-    closes it. Otherwise the bot creates it, warms it in ``setup_hook`` and closes it. The same
-    goes for ``store``: by default the bot opens it (applying migrations) in ``setup_hook``.
+def memory_options(options: dict[str, Any]) -> None:
+    """What keeps thousands of servers cheap: no member chunking at start-up, no member cached
+    beyond what the intents bring (with the shipped intents, none but the bot's own, which
+    discord.py always keeps: ``guild.me``), and a bounded message cache. Role checks read
+    ``ctx.author.roles``, which arrive with each message (its ``member``), not from the cache."""
+    options.setdefault("chunk_guilds_at_startup", False)
+    options.setdefault(
+        "member_cache_flags", discord.MemberCacheFlags.from_intents(options["intents"])
+    )
+    options.setdefault("max_messages", MESSAGE_CACHE)
+
+
+class BossBotBase(commands.Bot):
+    """The bot on one plain gateway connection (dpytest uses it); :class:`BossBot` is the same
+    bot, sharded, and the one ``bossctl run`` starts.
+
+    ``manager`` may be given (tests share a warm pool): the caller then starts and closes it.
+    Otherwise the bot creates it, warms it in ``setup_hook`` and closes it. The same goes for
+    ``store``: by default the bot opens it (applying migrations) in ``setup_hook``.
 
     The bot owns its pipeline's shared state: the event bus (live progress for the HTTP API)
     and the telemetry (Prometheus series, Discord retries counted by the HTTP trace)."""
@@ -139,6 +168,7 @@ class BossBot(commands.Bot):
         self.bus = EventBus()
         self.telemetry = Telemetry()
         options.setdefault("http_trace", discord_http_trace(self.telemetry))
+        memory_options(options)
         super().__init__(command_prefix=settings.command_prefix, **options)
         self.settings = settings
         self._owns_manager = manager is None
@@ -159,6 +189,13 @@ class BossBot(commands.Bot):
         self.api_server: Any = None
         #: Distributed mode's arq connection (QUEUE_BACKEND=redis), else None.
         self.tickets: Any = None
+        #: The shards this process runs (known once logged in) and, in distributed mode, the
+        #: leases on them.
+        self.shard_set = ShardSet.every(1)
+        self.shard_keeper: ShardKeeper | None = None
+        #: Why the bot stopped by itself (a shard taken over), for the entry point to report.
+        self.stop_error: BossBotError | None = None
+        self._lost_close: asyncio.Task[None] | None = None
         errors.install(self)
 
     async def login(self, token: str) -> None:
@@ -170,6 +207,19 @@ class BossBot(commands.Bot):
 
         if self._owns_store:
             self.store = await open_store(self.settings)  # migrations applied on start
+        self.shard_set = await self.resolve_shards()
+        if self.settings.queue_backend == "redis":
+            # Several bot processes may share this store: refuse a shard another one runs
+            # (ShardLeaseError, one line from the entry point), before the gateway connects.
+            keeper = ShardKeeper(
+                self.store.shards,
+                self.shard_set,
+                self.settings.shard_lease_seconds,
+                on_lost=self._shard_lost,
+            )
+            await keeper.claim()
+            self.shard_keeper = keeper
+            keeper.start()
         self.guild_settings = GuildSettingsService(self.store, self.settings)
         await self.guild_settings.start()  # hears other processes' changes (distributed mode)
         if self.settings.queue_backend == "redis":
@@ -198,13 +248,28 @@ class BossBot(commands.Bot):
             self.api_server = await start_if_enabled(
                 self.settings,
                 self.store,
-                gateway_connected=lambda: self.is_ready() and not self.is_closed(),
+                gateway_connected=self.gateway_connected,
                 pipeline=self.pipeline,
             )
 
     def _pipeline(self, **options: Any) -> Pipeline:
         return Pipeline(self.settings, self.manager, self.store, bus=self.bus,
-                        telemetry=self.telemetry, host=self, **options)  # fmt: skip
+                        telemetry=self.telemetry, host=self, owns=self.shard_set.owns,
+                        **options)  # fmt: skip
+
+    async def resolve_shards(self) -> ShardSet:
+        """The shards this process runs: a plain bot's one connection counts as shard 0 of 1."""
+        return ShardSet.every(1)
+
+    def gateway_connected(self) -> bool:
+        return self.is_ready() and not self.is_closed()
+
+    async def _shard_lost(self, lost: ShardLeaseError) -> None:
+        """Another process took one of our shards over: stop (in a task of its own, since
+        closing stops the keeper that calls this) rather than answer its servers twice."""
+        self.stop_error = lost
+        # Not tracked with the background tasks: close() cancels those.
+        self._lost_close = asyncio.create_task(self.close(), name="shard-lost-close")
 
     async def adopt(self, job: Job, request: JobRequest, reason: AdoptReason) -> Attachment | None:
         """The pipeline's JobHost: see :func:`boss_bot.bot.delivery.adopt_job`."""
@@ -256,7 +321,8 @@ class BossBot(commands.Bot):
         await errors.on_command_error(ctx, error)
 
     async def on_ready(self) -> None:
-        log.info("connected as %s to %d guild(s)", self.user, len(self.guilds))
+        log.info("connected as %s to %d guild(s) on shard(s) %s", self.user, len(self.guilds),
+                 self.shard_set)  # fmt: skip
 
     async def close(self) -> None:
         """Stop jobs (their files are cleaned up; they stay in the database and resume on the
@@ -281,6 +347,8 @@ class BossBot(commands.Bot):
                 await self.guild_settings.close()
             if self.tickets is not None:
                 await self.tickets.close()
+            if self.shard_keeper is not None:
+                await self.shard_keeper.close()  # the shards are free for another process
             if self._owns_store and getattr(self, "store", None) is not None:
                 await self.store.close()
         await super().close()
@@ -290,3 +358,27 @@ class BossBot(commands.Bot):
         identify rate limit, so it is skipped when talking to another server."""
         if self.settings.discord_gateway_url is None:
             await super().before_identify_hook(shard_id, initial=initial)
+
+
+class BossBot(BossBotBase, commands.AutoShardedBot):
+    """The bot ``bossctl run`` starts: one gateway connection per shard this process runs
+    (``SHARD_IDS``, all by default) out of ``SHARD_COUNT``."""
+
+    def __init__(self, settings: BossSettings, **options: Any) -> None:
+        count, ids = settings.shard_count, settings.shard_ids
+        options.setdefault("shard_count", None if count == "auto" else count)
+        options.setdefault("shard_ids", list(ids) if ids is not None else None)
+        super().__init__(settings, **options)
+
+    async def resolve_shards(self) -> ShardSet:
+        """``SHARD_COUNT=auto`` is resolved here, from ``/gateway/bot``: the leases need the
+        count before the gateway, and discord.py, left to ask itself, would connect to the URL
+        that names instead of ``DISCORD_GATEWAY_URL``."""
+        if self.shard_count is None:
+            self.shard_count, _url, _limits = await self.http.get_bot_gateway()
+        return ShardSet(tuple(self.shard_ids or range(self.shard_count)), self.shard_count)
+
+    def gateway_connected(self) -> bool:
+        return super().gateway_connected() and all(
+            not shard.is_closed() for shard in self.shards.values()
+        )

@@ -6,10 +6,14 @@ refuses it over a quota), gets a status message with a Cancel button that follow
 stages (throttled), and ends with the summary. The files go out through
 :class:`~boss_bot.bot.uploader.DiscordUploader`.
 
+A request made through an interaction (a slash command, "Download media", a user install in a
+place the bot is not a member of) is answered through that interaction, and by DM once its
+token runs out (:mod:`boss_bot.bot.interactions`).
+
 Jobs the pipeline holds without a command behind them (resumed after a restart, retried from
 Discord or ``bossctl``, or taken by a worker) come through :func:`adopt_job`: the old status
-message is edited (or a new one posted) to say so, and the job's files go to the channel it was
-asked in. An automatic-mode job has no status message: it is handed to its message's
+message is edited (or a new one posted) to say so, and the job's files go where it was asked.
+An automatic-mode job has no status message: it is handed to its message's
 :class:`~boss_bot.bot.quiet.QuietPost` instead.
 """
 
@@ -18,18 +22,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
 
-from boss_bot.bot.checks import sensitive_action
-from boss_bot.bot.errors import user_message_for
-from boss_bot.bot.progress import StatusMessage, header, render_result, render_stage
+from boss_bot.bot.checks import admin_here, sensitive_action, server_rules
+from boss_bot.bot.interactions import InteractionDelivery, delivery_for, reply_for
+from boss_bot.bot.progress import render_stage
 from boss_bot.bot.quiet import quiet_post_for
+from boss_bot.bot.status import JobStatus, StatusHost
 from boss_bot.bot.uploader import DiscordUploader
-from boss_bot.bot.views import cancel_view, is_admin
 from boss_bot.core.errors import BossBotError, RefusedError
 from boss_bot.core.jobs import Job, JobRequest
 from boss_bot.core.models import DownloadOptions
@@ -38,7 +41,6 @@ from boss_bot.core.pipeline import (
     AlreadyPosted,
     Attachment,
     JobResult,
-    Pipeline,
     Stage,
 )
 from boss_bot.core.urls import check_url
@@ -53,102 +55,6 @@ ADOPT_NOTES: dict[str, str] = {
     "restart": "🔁 Still queued after a restart.",
     "retry": "🔁 Retried.",
 }
-
-SendFn = Callable[..., Awaitable[Any]]
-
-
-class StatusHost(Protocol):
-    """What a status message and an adopted job need from the process posting them: the bot
-    (gateway) or a ``bossctl worker`` (REST only, :mod:`boss_bot.bot.remote`)."""
-
-    pipeline: Pipeline
-    statuses: set[JobStatus]
-
-    def track(self, task: asyncio.Task[Any]) -> None: ...
-
-    async def ready(self) -> bool:
-        """Wait until Discord can be reached (False: gave up)."""
-        ...
-
-    async def job_channel(self, job: Job) -> Any:
-        """The channel a job was asked in (something with ``send`` and
-        ``get_partial_message``), or None when it is gone."""
-        ...
-
-    async def channel_file_limit(self, channel: Any, job: Job) -> int:
-        """The per-file upload limit in that channel."""
-        ...
-
-
-class JobStatus:
-    """One job's status message: stages shown through throttled edits, then the summary.
-
-    Registered with the bot while it lives, so a shutdown can let the last edits go out.
-    """
-
-    def __init__(self, bot: StatusHost, job: Job | None, url: str, requester_id: int,
-                 *, note: str | None = None) -> None:  # fmt: skip
-        self.bot = bot
-        self.url = url
-        self.requester_id = requester_id
-        self.note = note
-        self.job_id = job.id if job is not None else "…"
-        self.message = StatusMessage()
-        self.done = asyncio.Event()
-        self.view: discord.ui.View | None = None
-
-    def bind(self, job_id: str) -> None:
-        self.job_id = job_id
-        self.view = cancel_view(job_id, self.requester_id)
-        self.bot.statuses.add(self)
-
-    def text(self, line: str) -> str:
-        return f"{header(self.job_id, self.url, self.note)}\n{line}"
-
-    def on_stage(self, stage: Stage) -> None:
-        if stage.name in ("queued", "downloading", "compressing", "uploading"):
-            self.message.update(self.text(render_stage(stage)))
-        elif stage.name == "handed_over":
-            self.message.abandon()  # a worker edits the message from now on
-
-    def attach(self, message: discord.Message | discord.WebhookMessage, shown: str) -> None:
-        async def edit(text: str, **kwargs: object) -> None:
-            await message.edit(content=text, **kwargs)  # type: ignore[arg-type]
-
-        self.message.attach(edit, shown)
-
-    async def finish(self, result: JobResult) -> None:
-        try:
-            if self.view is not None:
-                self.view.stop()
-            if result.remote:
-                self.message.abandon()  # a worker ran the job and made the final edit itself
-                return
-            error_text = None
-            if result.error is not None:
-                error_text = user_message_for(result.error) or "The job failed."
-                log.info("job %s failed: %s (%s)", self.job_id, result.error.code, result.error)
-            try:
-                await self.message.finish(
-                    self.text(render_result(result, error_text=error_text)), view=None
-                )
-            except discord.HTTPException:
-                log.warning("job %s: could not post the final status", self.job_id, exc_info=True)
-        finally:
-            self.done.set()
-            self.bot.statuses.discard(self)
-
-    async def follow(self) -> JobResult | None:
-        """Wait for the job's result and show it (never raises)."""
-        try:
-            result = await self.bot.pipeline.wait(self.job_id)
-        except Exception:
-            log.exception("job %s: no result", self.job_id)
-            self.done.set()
-            self.bot.statuses.discard(self)
-            return None
-        await self.finish(result)
-        return result
 
 
 def already_posted_text(prior: AlreadyPosted, url: str, prefix: str) -> str:
@@ -168,8 +74,13 @@ async def start_request(
     Raises :class:`~boss_bot.core.errors.RefusedError` (quota, full queue) for the caller to
     collect into one reply.
     """
-    status = JobStatus(bot, None, request.url, ctx.author.id)
-    uploader = DiscordUploader.for_context(ctx) if request.upload else None
+    status = JobStatus(bot, None, request.url, request.user_id)
+    delivery: InteractionDelivery | None = None
+    if request.reply is not None:  # through the interaction, then by DM
+        delivery = delivery_for(bot, request.reply, request.user_id)
+        uploader = delivery.uploader() if request.upload else None
+    else:
+        uploader = DiscordUploader.for_context(ctx) if request.upload else None
     submitted = await bot.pipeline.submit(
         request, attachment=Attachment(uploader, status.on_stage), admin=admin, dispatch=False
     )
@@ -191,6 +102,8 @@ async def start_request(
         status.attach(message, first)
         with contextlib.suppress(Exception):
             await bot.pipeline.note_status_message(submitted.id, message.id)
+    if delivery is not None:
+        status.watch_handover(delivery)
     # Only now: a worker that takes the job edits this status message instead of posting one.
     await bot.pipeline.dispatch(submitted.id)
     return status
@@ -205,6 +118,8 @@ async def adopt_job(
     if not await host.ready():
         log.warning("job %s: Discord not reachable; cannot post", job.id)
         return None
+    if request.reply is not None:
+        return await _adopt_interaction(host, job, request, reason)
     channel = await host.job_channel(job)
     if channel is None:
         log.warning("job %s: channel %s is gone", job.id, job.channel_id)
@@ -251,6 +166,41 @@ async def adopt_job(
     return Attachment(uploader, status.on_stage)
 
 
+async def _adopt_interaction(
+    host: StatusHost, job: Job, request: JobRequest, reason: AdoptReason
+) -> Attachment:
+    """A job asked through an interaction: its follow-up status edited again (or, past the
+    token's handover, a new status by DM), its files through the interaction or by DM."""
+    assert request.reply is not None
+    delivery = delivery_for(host, request.reply, job.user_id)
+    key = "resumed" if reason == "restart" and job.resumed else reason
+    status = JobStatus(host, job, job.url, job.user_id, note=ADOPT_NOTES.get(key))
+    status.bind(job.id)
+    position = await host.pipeline.position(job.id)
+    text = status.text(render_stage(Stage("queued", job.id, position=position)))
+    shown: Any = None
+    try:
+        if job.status_message_id is not None and not delivery.by_dm():
+            message_id = job.status_message_id
+            await delivery.edit(message_id, text, view=status.view)
+
+            async def edit(content: str, **kwargs: object) -> None:
+                await delivery.edit(message_id, content, **kwargs)
+
+            status.message.attach(edit, text)
+        else:
+            shown = await delivery.send(text, view=status.view)
+    except discord.HTTPException:
+        log.warning("job %s: could not show its status", job.id, exc_info=True)
+    if shown is not None:
+        status.attach(shown, text)
+        with contextlib.suppress(Exception):
+            await host.pipeline.note_status_message(job.id, shown.id)
+    status.watch_handover(delivery)
+    host.track(asyncio.create_task(status.follow(), name=f"status-{job.id}"))
+    return Attachment(delivery.uploader() if request.upload else None, status.on_stage)
+
+
 async def _adopt_quietly(host: Any, channel: Any, job: Job) -> Attachment:
     """An automatic-mode job: ⏳ on its message again, its media as a reply to it."""
     post = quiet_post_for(host, channel.get_partial_message(job.message_id), job.guild_id)
@@ -271,8 +221,13 @@ async def run_links(
     one_file_per_message: bool = False,
     force: bool = False,
     max_links: int = 5,
+    requester: discord.abc.User | None = None,
 ) -> list[JobResult]:
-    """Check each link, reply once for those refused, and run the rest as separate jobs."""
+    """Check each link, reply once for those refused, and run the rest as separate jobs.
+
+    ``requester`` is who asked when it is not ``ctx.author`` ("Download media" on someone
+    else's message)."""
+    requester = requester or ctx.author
     if not links:
         await _say(ctx, "Please give me a link.")
         return []
@@ -291,17 +246,16 @@ async def run_links(
         refused.append(f"Only the first {max_links} links were taken.")
     if refused:
         await _say(ctx, "\n".join(refused))
-    admin = ctx.author.id in bot.admin_ids or is_admin(
-        ctx.author, owner_ids=frozenset(bot.admin_ids)
-    )
-    rules = await bot.guild_settings.get(ctx.guild.id) if ctx.guild is not None else None
+    admin = admin_here(bot, requester, ctx.guild)
+    rules = await server_rules(bot, ctx.guild)  # None where no server settings apply
     on_sensitive = sensitive_action(rules, ctx.channel)
+    reply = reply_for(ctx.interaction, bot.settings) if ctx.interaction is not None else None
     statuses: list[JobStatus] = []
     refusals: list[str] = []
     for url in accepted:  # one at a time, so the quota counts each job in order
         request = JobRequest(
             url=url,
-            user_id=ctx.author.id,
+            user_id=requester.id,
             kind=kind,
             guild_id=ctx.guild.id if ctx.guild is not None else None,
             channel_id=ctx.channel.id,
@@ -311,6 +265,7 @@ async def run_links(
             one_file_per_message=one_file_per_message,
             force=force,
             on_sensitive=on_sensitive,
+            reply=reply,
         )
         try:
             status = await start_request(bot, ctx, request, admin=admin)

@@ -17,8 +17,9 @@ from typing import Any
 import discord
 
 from boss_bot.bot.client import apply_endpoints, discord_http_trace
-from boss_bot.bot.delivery import JobStatus, adopt_job
+from boss_bot.bot.delivery import adopt_job
 from boss_bot.bot.quiet import QuietPost
+from boss_bot.bot.status import JobStatus
 from boss_bot.core.errors import ConfigurationError
 from boss_bot.core.guilds import GuildSettingsService
 from boss_bot.core.jobs import Job, JobRequest

@@ -61,13 +61,25 @@ class DiscordUploader:
     the 🗑 button for ``requester_id``; spoilered batches go out as ``SPOILER_`` files."""
 
     def __init__(
-        self, send: SendFn, file_limit: int, requester_id: int, *, quiet: bool = False
+        self,
+        send: SendFn,
+        file_limit: int | Callable[[], int],
+        requester_id: int,
+        *,
+        quiet: bool = False,
     ) -> None:
         self._send = send
-        self.file_limit = file_limit
+        #: A number, or a function when the destination can change (an interaction's
+        #: follow-ups, then the user's DMs).
+        self._file_limit = file_limit
         self.requester_id = requester_id
         #: Automatic mode: a reply to the original, which already shows the link.
         self.quiet = quiet
+
+    @property
+    def file_limit(self) -> int:
+        limit = self._file_limit
+        return limit() if callable(limit) else limit
 
     @classmethod
     def for_context(cls, ctx: commands.Context[BossBot]) -> DiscordUploader:

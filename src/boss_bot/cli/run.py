@@ -1,7 +1,9 @@
 """`bossctl run`: start the Discord bot in the foreground.
 
 A missing or rejected token is the common first-run mistake, so each is one clear line on
-stderr and exit code 2 (bad configuration), never a traceback.
+stderr and exit code 2 (bad configuration), never a traceback. So is a shard another bot
+process already runs (``--shard-ids`` / ``SHARD_IDS``, distributed mode): the process stops
+before it connects to the gateway.
 """
 
 from __future__ import annotations
@@ -10,15 +12,31 @@ import asyncio
 import contextlib
 import logging
 import signal
+from typing import Annotated, Any
 
 import typer
 
 from boss_bot.cli.context import EXIT_FAILED, EXIT_USAGE, state
 
 
-def run(ctx: typer.Context) -> None:
+def run(
+    ctx: typer.Context,
+    shard_ids: Annotated[
+        str | None,
+        typer.Option("--shard-ids", help="Shards this process runs, e.g. 0-3 (as SHARD_IDS)."),
+    ] = None,
+    shard_count: Annotated[
+        str | None,
+        typer.Option("--shard-count", help="Shards in all: a number or auto (as SHARD_COUNT)."),
+    ] = None,
+) -> None:
     """Start the Discord bot (needs DISCORD_TOKEN)."""
-    settings = state(ctx).settings()
+    overrides: dict[str, Any] = {}
+    if shard_ids is not None:
+        overrides["shard_ids"] = shard_ids
+    if shard_count is not None:
+        overrides["shard_count"] = shard_count
+    settings = state(ctx).settings(**overrides)
     if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
         typer.echo("error: DISCORD_TOKEN is not set (put it in .env or the environment)", err=True)
         raise typer.Exit(EXIT_USAGE)
@@ -57,6 +75,8 @@ def run(ctx: typer.Context) -> None:
             await bot.start(settings.discord_token.get_secret_value())  # type: ignore[union-attr]
         if closing:
             await closing[0]
+        if bot.stop_error is not None:  # it stopped by itself (a shard taken over)
+            raise bot.stop_error
 
     try:
         asyncio.run(main())

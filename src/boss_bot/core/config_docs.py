@@ -24,6 +24,7 @@ _SECTIONS = {
     "compression_ffmpeg_preset": "Compression",
     "database_url": "Queue, history and quotas",
     "queue_backend": "Scale-out (distributed mode, docs/scaling.md)",
+    "shard_count": "Sharding (docs/scaling.md)",
     "http_enabled": "HTTP API and logs",
     "log_level": "Logging",
 }
@@ -44,7 +45,10 @@ def _type(field: FieldInfo) -> str:
     text = str(field.annotation).replace("typing.", "").replace("pathlib.", "")
     text = text.replace("<class '", "").replace("'>", "").replace("pydantic.types.", "")
     # "|" would end the table cell: write unions the way people read them.
-    return text.replace("Literal", "one of ").replace(" | ", " or ")
+    text = text.replace("Literal", "one of ").replace(" | ", " or ")
+    if text.startswith("Union[") and text.endswith("]"):  # int | Literal[...]: typing's Union
+        text = text.removeprefix("Union[").removesuffix("]").replace(", ", " or ", 1)
+    return text
 
 
 def _fields() -> list[tuple[str, FieldInfo]]:

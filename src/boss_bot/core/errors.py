@@ -9,6 +9,7 @@ shows a traceback for one of these.
 
     BossBotError                      code                  meaning
     ├── ConfigurationError            config                a setting is missing or invalid
+    │   └── ShardLeaseError           shard_taken           another bot process runs the shard (or another count)
     ├── SettingsError                 bad_setting           a per-server settings key or value is not valid
     ├── InvalidURLError               invalid_url           not a URL we may fetch (scheme, credentials, '-')
     │   └── BlockedURLError           blocked_url           resolves to a private/loopback/reserved address
@@ -66,6 +67,18 @@ class ConfigurationError(BossBotError):
     """A setting is missing or has an invalid value (names the environment variable)."""
 
     code = "config"
+
+
+class ShardLeaseError(ConfigurationError):
+    """Another bot process holds a lease on one of this process's shards, or runs the bot with
+    another SHARD_COUNT: starting would answer those guilds twice (``shard_id``, ``holder``)."""
+
+    code = "shard_taken"
+
+    def __init__(self, message: str, *, shard_id: int, holder: str) -> None:
+        super().__init__(message)
+        self.shard_id = shard_id
+        self.holder = holder
 
 
 class SettingsError(BossBotError, ValueError):

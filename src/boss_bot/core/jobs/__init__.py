@@ -22,7 +22,7 @@ from boss_bot.core.jobs.job import (
 )
 from boss_bot.core.jobs.limits import LimitBook
 from boss_bot.core.jobs.metrics import SUCCESS, JobMeter, JobMetrics
-from boss_bot.core.jobs.requests import JobRequest, media_key_for, platform_of
+from boss_bot.core.jobs.requests import InteractionReply, JobRequest, media_key_for, platform_of
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -35,6 +35,7 @@ __all__ = [
     "SUCCEEDED",
     "SUCCESS",
     "UPLOADING",
+    "InteractionReply",
     "Job",
     "JobMeter",
     "JobMetrics",

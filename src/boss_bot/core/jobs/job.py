@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -62,6 +62,9 @@ class Job:
     finished_at: float | None
     #: Whether the downloaded media was marked sensitive (None: not downloaded yet).
     sensitive: bool | None = None
+    #: Asked through an interaction: where it is answered (see ``InteractionReply``). Holds the
+    #: interaction's token, so it is left out of the repr.
+    reply: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def active(self) -> bool:

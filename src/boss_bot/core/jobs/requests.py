@@ -24,6 +24,33 @@ SENSITIVE_ACTIONS: tuple[SensitiveAction, ...] = ("post", "spoiler", "block")
 
 
 @dataclass(frozen=True)
+class InteractionReply:
+    """Where a request made through a Discord interaction (a slash command, "Download media")
+    is answered: the interaction's follow-up webhook, until its token expires.
+
+    Stored with the job, so a restarted bot or a worker can still answer it; after
+    ``expires_at`` the answer goes to the user's DMs instead. The token is a credential for
+    15 minutes: it is kept out of reprs, and out of the job's ``options`` (which the API shows).
+    """
+
+    application_id: int
+    token: str = field(repr=False)
+    #: UNIX time after which Discord refuses the webhook.
+    expires_at: float
+    #: The interaction's ``attachment_size_limit``: the per-file limit of its follow-ups.
+    file_limit: int
+
+    def to_json(self) -> dict[str, object]:
+        return {"application_id": str(self.application_id), "token": self.token,
+                "expires_at": self.expires_at, "file_limit": self.file_limit}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> InteractionReply:
+        return cls(int(str(data["application_id"])), str(data["token"]),
+                   float(str(data["expires_at"])), int(str(data["file_limit"])))  # fmt: skip
+
+
+@dataclass(frozen=True)
 class JobRequest:
     """One link someone asked for, and how. Ids are plain ints: no Discord type in the core."""
 
@@ -49,6 +76,8 @@ class JobRequest:
     #: What to do if the media turns out to be marked sensitive (see :data:`SensitiveAction`).
     #: Spoilers unless the edge says otherwise: never shown openly by default.
     on_sensitive: SensitiveAction = "spoiler"
+    #: Asked through an interaction: answered through it (then by DM), not in a channel.
+    reply: InteractionReply | None = field(default=None, repr=False)
 
     @property
     def platform(self) -> str:

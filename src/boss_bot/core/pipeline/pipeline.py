@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,12 @@ from boss_bot.core.jobs import CANCELLED, LimitBook, read_job
 from boss_bot.core.pipeline.deliver import Deliverer
 from boss_bot.core.pipeline.fit import Fitter
 from boss_bot.core.pipeline.held import HeldJobs, work_dir_for
-from boss_bot.core.pipeline.recovery import Adopter, reclaim_expired, recover_at_start
+from boss_bot.core.pipeline.recovery import (
+    Adopter,
+    adopt_waiting,
+    reclaim_expired,
+    recover_at_start,
+)
 from boss_bot.core.pipeline.run import JobRunner
 from boss_bot.core.pipeline.scheduler import Scheduler
 from boss_bot.core.pipeline.types import (
@@ -52,7 +58,9 @@ class Pipeline:
 
     ``bus`` and ``telemetry`` belong to whoever builds the pipeline (the bot, a worker, a
     test), like ``settings``: stages and progress are published on the bus, job metrics are
-    recorded in the telemetry.
+    recorded in the telemetry. ``owns`` says which guilds' jobs this process may adopt at start
+    (a bot process running some of the gateway shards: :meth:`ShardSet.owns
+    <boss_bot.core.shards.ShardSet.owns>`, None for a DM); unset, every job is its own.
     """
 
     def __init__(
@@ -68,6 +76,7 @@ class Pipeline:
         role: Role = "embedded",
         dispatch: Dispatch | None = None,
         owner: str | None = None,
+        owns: Callable[[int | None], bool] | None = None,
     ) -> None:
         if role == "dispatcher" and dispatch is None:
             raise ValueError("a dispatcher pipeline needs a Dispatch (arq tickets)")
@@ -78,6 +87,8 @@ class Pipeline:
         self.dispatch_to = dispatch
         #: The lease owner (worker role): unique per worker process.
         self.owner = owner
+        #: Whether a guild's jobs (None: DMs) are this process's to adopt at start.
+        self.owns: Callable[[int | None], bool] = owns or _every_guild
         self.manager = manager
         self.store = store
         self.queue: JobQueue = queue or store.queue
@@ -120,17 +131,23 @@ class Pipeline:
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> list[Job]:
-        """Recover after a restart, hand every active job to the host, start scheduling.
+        """Recover after a restart, hand every active job of the guilds this process ``owns``
+        to the host, start scheduling.
 
         Returns the jobs that were running when the process stopped (now queued again).
         Distributed roles recover nothing here: a dead worker's jobs come back through their
-        expired leases (:meth:`renew_and_reclaim`), never because some process restarted.
+        expired leases (:meth:`renew_and_reclaim`), never because some process restarted. A
+        dispatcher (a bot process) adopts the still-queued jobs of its guilds, so their status
+        messages say so and are followed until a worker takes them.
         """
         resumed: list[Job] = []
         if self.role == "embedded":
             resumed = await recover_at_start(
-                self.queue, self.settings.requests_dir, self.settings.max_queue_size, self.adopter
-            )
+                self.queue, self.settings.requests_dir, self.settings.max_queue_size, self.adopter,
+                owns=self.owns,
+            )  # fmt: skip
+        elif self.role == "dispatcher":
+            await adopt_waiting(self.queue, self.settings.max_queue_size, self.adopter, self.owns)
         self._pump_task = asyncio.create_task(self.scheduler.pump(), name="pipeline-pump")
         return resumed
 
@@ -324,6 +341,10 @@ class Pipeline:
     def work_dirs(self) -> set[Path]:
         """The directories of the jobs this process holds (clean-up must not touch them)."""
         return {work_dir_for(self.settings.requests_dir, job_id) for job_id in self.held.live}
+
+
+def _every_guild(guild_id: int | None) -> bool:
+    return True
 
 
 __all__ = ["CLOSE_TIMEOUT", "Pipeline"]

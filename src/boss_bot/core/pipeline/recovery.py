@@ -4,7 +4,9 @@
   asked, in a task, where its files and stages go; the job's run waits for that answer.
 * **Restart** (embedded mode): jobs that were running when the process stopped are queued
   again (``resumed``) with their partial files removed, and every job still queued is adopted,
-  oldest first, so its user hears about it.
+  oldest first, so its user hears about it. A bot process in distributed mode (a dispatcher)
+  adopts the still-queued jobs the same way. Either adopts only the jobs of the guilds it
+  ``owns`` (its gateway shards; DMs belong to shard 0): another process's are its own.
 * **Expired leases** (distributed mode): a dead worker's jobs go back to the queue, their
   partial files removed when they are on this machine.
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -64,10 +67,16 @@ class Adopter:
             held.attachment = attachment
 
 
+#: Whether a guild's jobs (None: DMs) belong to this process.
+Owns = Callable[[int | None], bool]
+
+
 async def recover_at_start(
-    queue: JobQueue, requests_dir: Path, max_queue_size: int, adopter: Adopter
-) -> list[Job]:
-    """Embedded mode's restart: re-queue what was running, adopt everything queued.
+    queue: JobQueue, requests_dir: Path, max_queue_size: int, adopter: Adopter,
+    *, owns: Owns | None = None,
+) -> list[Job]:  # fmt: skip
+    """Embedded mode's restart: re-queue what was running, adopt what is queued (of the guilds
+    this process ``owns``; embedded mode runs every shard, so that is every job).
 
     Returns the jobs that were running when the process stopped (now queued again).
     """
@@ -77,14 +86,27 @@ async def recover_at_start(
             await asyncio.to_thread(remove_work_dir, requests_dir, job.work_dir)
         await queue.set_stage(job.id, work_dir=None)
         log.info("job %s was running at the last stop: queued again", job.id)
-    waiting = await queue.list(status="queued", limit=max_queue_size)
-    resumed_ids = {j.id for j in resumed}
-    for job in sorted(waiting, key=lambda j: j.created_at):
-        if adopter.held.get(job.id) is None:
-            if job.id in resumed_ids:
-                job = replace(job, resumed=True)
-            adopter.adopt_soon(job, "restart")
+    await adopt_waiting(queue, max_queue_size, adopter, owns, resumed={j.id for j in resumed})
     return resumed
+
+
+async def adopt_waiting(
+    queue: JobQueue, max_queue_size: int, adopter: Adopter, owns: Owns | None,
+    *, resumed: set[str] | None = None,
+) -> list[Job]:  # fmt: skip
+    """Adopt every queued job of the guilds this process ``owns``, oldest first (``"restart"``:
+    its status message says it is still queued after a restart); returns them."""
+    waiting = await queue.list(status="queued", limit=max_queue_size)
+    adopted = []
+    for job in sorted(waiting, key=lambda j: j.created_at):
+        if adopter.held.get(job.id) is not None or (owns is not None and not owns(job.guild_id)):
+            continue
+        if resumed and job.id in resumed:
+            job = replace(job, resumed=True)
+        adopter.adopt_soon(job, "restart")
+        adopted.append(job)
+        log.info("job %s (queued before the last stop) adopted", job.id)
+    return adopted
 
 
 async def reclaim_expired(queue: JobQueue, requests_dir: Path) -> list[Job]:
@@ -108,4 +130,11 @@ def remove_work_dir(requests_dir: Path, recorded: str) -> None:
         paths.remove_tree(target)
 
 
-__all__ = ["Adopter", "reclaim_expired", "recover_at_start", "remove_work_dir"]
+__all__ = [
+    "Adopter",
+    "Owns",
+    "adopt_waiting",
+    "reclaim_expired",
+    "recover_at_start",
+    "remove_work_dir",
+]

@@ -23,6 +23,19 @@ class DiscordSettings(BaseSettings):
         description="Gateway websocket address to use instead of Discord's (test doubles).",
     )
 
+    interaction_token_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="How long Discord lets the bot answer an interaction (15 minutes). A job "
+        "still running near the end is delivered by DM instead. Lower only for test doubles.",
+    )
+    interaction_handover_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How long before an interaction's token expires the bot says, in its last "
+        "follow-up, that the result will come by DM, and switches to DMs.",
+    )
+
     @field_validator("command_prefix")
     @classmethod
     def _prefix_has_no_space(cls, value: str) -> str:

@@ -12,10 +12,12 @@ from pydantic_settings import SettingsConfigDict
 
 from boss_bot.core.settings.bot import DiscordSettings
 from boss_bot.core.settings.compression import CompressionSettings
+from boss_bot.core.settings.dashboard import DashboardSettings
 from boss_bot.core.settings.downloads import DownloadSettings
 from boss_bot.core.settings.guilds import GuildDefaultSettings
 from boss_bot.core.settings.http_api import HttpSettings
 from boss_bot.core.settings.log import LoggingSettings
+from boss_bot.core.settings.shards import ShardSettings
 from boss_bot.core.settings.storage import StorageSettings
 from boss_bot.core.settings.store import StoreSettings
 from boss_bot.core.settings.tools import ToolSettings
@@ -27,7 +29,9 @@ from boss_bot.core.settings.uploads import UploadSettings
 # docs/configuration.md and .env.sample, and of the errors in a validation report.
 class BossSettings(
     LoggingSettings,
+    DashboardSettings,
     HttpSettings,
+    ShardSettings,
     StoreSettings,
     CompressionSettings,
     ToolSettings,

@@ -27,6 +27,7 @@ from boss_bot.core.store.metrics import JobMetrics, Metrics, Stats
 from boss_bot.core.store.migrate import upgrade
 from boss_bot.core.store.queue import Job, JobQueue, SqlJobQueue
 from boss_bot.core.store.quotas import Quotas
+from boss_bot.core.store.shard_leases import ShardLease, ShardLeases
 
 MIB = 1024 * 1024
 
@@ -41,6 +42,8 @@ class Store:
     limits: LearnedLimits
     #: Per-server settings, their audit, user opt-outs and the settings version.
     guilds: GuildSettingsRows
+    #: Which bot process runs which gateway shard (distributed mode).
+    shards: ShardLeases
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -85,6 +88,7 @@ def build_store(settings: BossSettings, engine: AsyncEngine | None = None) -> St
         ),
         limits=LearnedLimits(made),
         guilds=GuildSettingsRows(made),
+        shards=ShardLeases(made),
     )
 
 
@@ -101,6 +105,8 @@ __all__ = [
     "JobMetrics",
     "JobQueue",
     "PriorPost",
+    "ShardLease",
+    "ShardLeases",
     "Stats",
     "Store",
     "StoredFile",

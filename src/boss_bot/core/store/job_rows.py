@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from boss_bot.core.jobs import Job, JobRequest
-from boss_bot.core.jobs.requests import SENSITIVE_ACTIONS, SensitiveAction
+from boss_bot.core.jobs.requests import SENSITIVE_ACTIONS, InteractionReply, SensitiveAction
 from boss_bot.core.models import DownloadOptions
 from boss_bot.core.store.schema import JobRow
 
@@ -37,6 +37,7 @@ def request_columns(request: JobRequest) -> dict[str, Any]:
             "on_sensitive": request.on_sensitive,
         },
         "priority": request.priority,
+        "reply": request.reply.to_json() if request.reply is not None else None,
     }
 
 
@@ -60,6 +61,7 @@ def request_of(job: Job) -> JobRequest:
         auto=bool(opts.get("auto", False)),
         spoiler=bool(opts.get("spoiler", False)),
         on_sensitive=_sensitive_action(opts.get("on_sensitive")),
+        reply=InteractionReply.from_json(job.reply) if job.reply else None,
     )
 
 

@@ -54,6 +54,9 @@ class JobRow(Base):
     lease_expires_at: Mapped[float | None] = mapped_column(Float)
     #: Whether the job's media was marked sensitive (adult); None until known (0004).
     sensitive: Mapped[bool | None] = mapped_column(Boolean)
+    #: Asked through an interaction: its follow-up webhook (application id, token, expiry,
+    #: per-file limit). A credential for 15 minutes, so never part of ``options`` (0005).
+    reply: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[float] = mapped_column(Float, default=now)
     started_at: Mapped[float | None] = mapped_column(Float)
     finished_at: Mapped[float | None] = mapped_column(Float)
@@ -182,6 +185,20 @@ class SettingsVersionRow(Base):
     updated_at: Mapped[float] = mapped_column(Float, default=now)
 
 
+class ShardLeaseRow(Base):
+    """A bot process's claim on one gateway shard (distributed mode, 0006): who runs it, out of
+    how many shards, until when. The owner renews it while alive; a second process refuses a
+    shard whose lease has not run out, so no guild is answered twice."""
+
+    __tablename__ = "shard_leases"
+
+    shard_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    shard_count: Mapped[int] = mapped_column(Integer)
+    #: ``host:pid:random``, unique per process.
+    owner: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[float] = mapped_column(Float)
+
+
 __all__ = [
     "Base",
     "FileRow",
@@ -192,6 +209,7 @@ __all__ = [
     "JobRow",
     "MetricRow",
     "SettingsVersionRow",
+    "ShardLeaseRow",
     "UserOptOutRow",
     "now",
 ]

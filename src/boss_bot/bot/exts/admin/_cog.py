@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from boss_bot.bot.checks import admin_only
 from boss_bot.bot.exts.admin._cleanup import MIN_AGE_SECONDS, remove_dirs, stale_request_dirs
+from boss_bot.bot.installs import server_only
 from boss_bot.bot.progress import human_bytes
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ class Admin(commands.Cog):
         return await admin_only().predicate(ctx)  # type: ignore[attr-defined]
 
     @commands.hybrid_command(name="sync")
+    @server_only()
     @app_commands.describe(scope="guild: this server only (instant); global: everywhere")
     async def sync(
         self, ctx: commands.Context[BossBot], scope: Literal["guild", "global"] = "guild"
@@ -40,6 +42,7 @@ class Admin(commands.Cog):
             await ctx.send(f"Synced {len(synced)} slash commands globally (may take an hour).")
 
     @commands.hybrid_command(name="reload")
+    @server_only()
     @app_commands.describe(extension="e.g. downloads; all when empty")
     async def reload(self, ctx: commands.Context[BossBot], extension: str | None = None) -> None:
         """Reload one extension, or all of them."""
@@ -56,6 +59,7 @@ class Admin(commands.Cog):
         await ctx.send(f"Reloaded {', '.join(n.rsplit('.', 1)[-1] for n in names)}.")
 
     @commands.hybrid_command(name="cleanup")
+    @server_only()
     async def cleanup(self, ctx: commands.Context[BossBot]) -> None:
         """Delete request directories left behind (none of a job in flight)."""
         busy = self.bot.pipeline.work_dirs()

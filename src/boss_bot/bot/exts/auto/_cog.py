@@ -18,6 +18,7 @@ from discord.ext import commands
 
 from boss_bot.bot.checks import parent_id, role_ids, sensitive_action
 from boss_bot.bot.exts.auto._links import FoundLink, find_links
+from boss_bot.bot.installs import anywhere
 from boss_bot.bot.quiet import ALREADY_POSTED, REFUSED, quiet_post_for
 from boss_bot.bot.views import is_admin
 from boss_bot.core.errors import BossBotError, RefusedError
@@ -110,6 +111,7 @@ class Auto(commands.Cog):
             await post.release()
 
     @commands.hybrid_command(name="ignore-me")
+    @anywhere()
     async def ignore_me(self, ctx: commands.Context[BossBot]) -> None:
         """Stop (or start again) handling the links you post without a command, everywhere."""
         ignored = not await self.bot.guild_settings.ignored(ctx.author.id)

@@ -26,14 +26,17 @@ class FoundLink:
     spoiler: bool = False
 
 
-def find_links(text: str) -> list[FoundLink]:
-    """The links automatic mode may take from ``text``, in order, without duplicates."""
+def find_links(text: str, *, include_suppressed: bool = False) -> list[FoundLink]:
+    """The links automatic mode may take from ``text``, in order, without duplicates.
+
+    ``include_suppressed``: take ``<links>`` too (someone explicitly asked, e.g. "Download
+    media" on the message)."""
     spoilers = [(m.start(1), m.end(1)) for m in _SPOILER.finditer(text)]
     found: list[FoundLink] = []
     seen: set[str] = set()
     for match in _LINK.finditer(text):
         opened, url, closed = match.group(1), match.group(2), match.group(3)
-        if opened and closed:
+        if opened and closed and not include_suppressed:
             continue  # <link>: shown without an embed on purpose
         url = _trim(url)
         if url in seen or len(url) <= len("https://"):

@@ -1,10 +1,13 @@
-"""Reading links out of a command: pure helpers, no Discord state."""
+"""Reading links out of a command or a message: pure helpers, no Discord state."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from discord.ext import commands
+
+from boss_bot.bot.exts.auto._links import find_links
 
 #: Most links taken from one message; more would flood the channel with status messages.
 MAX_LINKS_PER_MESSAGE = 5
@@ -63,3 +66,14 @@ def parse_words(words: Iterable[str], *, upload: bool, force: bool) -> tuple[lis
             elif part not in links:
                 links.append(part)
     return links, upload, force
+
+
+def message_links(message: Any) -> list[str]:
+    """Every link in a message, for "Download media": its text (``<links>`` included: the
+    person asked) and the URLs of its embeds, in order, without duplicates."""
+    links = [found.url for found in find_links(message.content or "", include_suppressed=True)]
+    for embed in getattr(message, "embeds", ()):
+        url = getattr(embed, "url", None)
+        if url and url not in links:
+            links.append(url)
+    return links

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from discord import app_commands
 from discord.ext import commands
 
-from boss_bot.bot.checks import admin_only, can_manage_job
+from boss_bot.bot.checks import admin_here, admin_only, can_manage_job
 from boss_bot.bot.exts.jobs._render import render_jobs
-from boss_bot.bot.views import is_admin
+from boss_bot.bot.installs import anywhere, server_only
 
 if TYPE_CHECKING:
     from boss_bot.bot.client import BossBot
@@ -26,11 +26,10 @@ class Jobs(commands.Cog):
         self.bot = bot
 
     def _admin(self, ctx: commands.Context[BossBot]) -> bool:
-        return ctx.author.id in self.bot.admin_ids or is_admin(
-            ctx.author, owner_ids=frozenset(self.bot.admin_ids)
-        )
+        return admin_here(self.bot, ctx.author, ctx.guild)
 
     @commands.hybrid_command(name="status")
+    @anywhere()
     async def status(self, ctx: commands.Context[BossBot]) -> None:
         """List your jobs in flight (admins see everyone's)."""
         admin = self._admin(ctx)
@@ -39,6 +38,7 @@ class Jobs(commands.Cog):
         await ctx.send(render_jobs(jobs, everyone=admin, positions=positions))
 
     @commands.hybrid_command(name="cancel")
+    @anywhere()
     @app_commands.describe(job="The job id shown in the status message")
     async def cancel(self, ctx: commands.Context[BossBot], job: str) -> None:
         """Cancel one of your jobs (admins can cancel any)."""
@@ -46,7 +46,7 @@ class Jobs(commands.Cog):
         if found is None or not found.active:
             await ctx.send(f"No job `{job}` in flight.")
             return
-        if not can_manage_job(ctx.author, found.user_id, self.bot.admin_ids):
+        if not can_manage_job(ctx.author, found.user_id, admin=self._admin(ctx)):
             await ctx.send("That isn't your job; only its owner or an admin can cancel it.")
             return
         await self.bot.pipeline.cancel(found.id, by=ctx.author.id)
@@ -60,7 +60,7 @@ class Jobs(commands.Cog):
         if found is None:
             await ctx.send(f"No job `{job}`.")
             return
-        if not can_manage_job(ctx.author, found.user_id, self.bot.admin_ids):
+        if not can_manage_job(ctx.author, found.user_id, admin=self._admin(ctx)):
             await ctx.send("That isn't your job; only its owner or an admin can retry it.")
             return
         if found.status not in ("failed", "cancelled"):
@@ -75,6 +75,7 @@ class Jobs(commands.Cog):
         await ctx.send(f"Retrying `{again.id}`{where}.")
 
     @commands.hybrid_command(name="priority")
+    @server_only()
     @admin_only()
     @app_commands.describe(job="A queued job's id", priority="Higher runs first within a round")
     async def priority(

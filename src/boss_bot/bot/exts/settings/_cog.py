@@ -33,6 +33,7 @@ from boss_bot.bot.exts.settings._render import (
     settings_embed,
     strangers,
 )
+from boss_bot.bot.installs import server_only
 from boss_bot.core.errors import SettingsError
 from boss_bot.core.guilds import KEYS, describe_change, display, spec, write_document
 from boss_bot.core.guilds.document import MAX_DOCUMENT_BYTES
@@ -72,7 +73,7 @@ class Settings(commands.Cog):
     # --- the panel ------------------------------------------------------------------------
 
     @app_commands.command(name="settings", description="Change how the bot works in this server")
-    @app_commands.guild_only()
+    @server_only()
     async def panel(self, interaction: discord.Interaction) -> None:
         """Open this server's settings panel (only you see it)."""
         if interaction.guild is None:

@@ -9,6 +9,7 @@ from discord.ext import commands
 
 from boss_bot.bot.checks import download_allowed
 from boss_bot.bot.delivery import run_links
+from boss_bot.bot.installs import anywhere
 from boss_bot.core.errors import BossBotError
 from boss_bot.core.models import DownloadOptions
 from boss_bot.core.strategies import strategy_for
@@ -43,6 +44,7 @@ class YouTube(commands.Cog):
         return (await self.bot.guild_settings.get(ctx.guild.id)).quality
 
     @commands.hybrid_command(name="yt-download")
+    @anywhere()
     @download_allowed()
     @app_commands.describe(
         url="A YouTube video link", quality="Highest resolution to fetch",
