@@ -6,7 +6,7 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup system-deps test lint format run docs clean
+.PHONY: setup system-deps test lint format run docs screenshots clean
 
 # uv comes from the lock itself (dev group), bootstrapped into .venv with pip, so no global install
 # is needed and the version is the tested one.
@@ -17,10 +17,14 @@ setup: system-deps
 	@$(VENV)/bin/bossctl --help >/dev/null && echo "setup ok: $(VENV)/bin/bossctl is ready"
 
 # System tools: ffmpeg/ffprobe (the core), redis-server and PostgreSQL (the distributed mode and
-# its tests start their own throwaway servers). Installed from apt only when missing.
+# its tests start their own throwaway servers), Debian's chromium and chromedriver (the
+# dashboard's browser test: a browser a test tool downloads itself does not work on these
+# machines). Installed from apt only when missing.
 system-deps:
 	@pkgs=""; \
 	  command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || pkgs="$$pkgs ffmpeg"; \
+	  test -x /usr/bin/chromium || pkgs="$$pkgs chromium"; \
+	  test -x /usr/bin/chromedriver || pkgs="$$pkgs chromium-driver"; \
 	  command -v redis-server >/dev/null || pkgs="$$pkgs redis-server"; \
 	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || pkgs="$$pkgs postgresql"; \
 	  $(PY) -c 'import ensurepip, venv' 2>/dev/null || pkgs="$$pkgs python3-venv"; \
@@ -47,6 +51,11 @@ run:
 # docs/configuration.md and .env.sample, generated from BossSettings (a test keeps them equal)
 docs:
 	$(VENV)/bin/python -m boss_bot.core.config_docs
+
+# docs/img/dashboard-*.png, taken by the dashboard's browser test (it writes them to
+# tests/artefacts/ otherwise)
+screenshots:
+	BOSS_DOCS_SCREENSHOTS=1 $(VENV)/bin/python -m pytest -q tests/web/test_browser.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -101,9 +101,31 @@ def child() -> None:
                  gauge(telemetry.active_encodes), time.thread_time() - cpu)
             )  # fmt: skip
 
+    gc_pauses: list[float] = []
+    diagnose = bool(os.environ.get("BENCH_DIAGNOSE"))
+    if diagnose:
+        import gc
+
+        started: list[float] = []
+
+        def on_gc(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                started[:] = [time.perf_counter()]
+            elif started and info.get("generation") == 2:
+                gc_pauses.append(time.perf_counter() - started[0])
+                print(f"monotonic {time.monotonic():.3f}: gen-2 collection: "
+                      f"{gc_pauses[-1] * 1000:.1f} ms ({info.get('collected')} freed)",
+                      file=sys.stderr, flush=True)  # fmt: skip
+
+        gc.callbacks.append(on_gc)
+
     async def main() -> None:
         bot = BossBot(settings)
         loop = asyncio.get_running_loop()
+        if diagnose:  # asyncio logs every callback that runs over 20 ms
+            loop.set_debug(True)
+            loop.slow_callback_duration = 0.02
+            logging.getLogger("asyncio").setLevel(logging.WARNING)
         loop.add_signal_handler(signal.SIGTERM, lambda: loop.create_task(bot.close()))
         tick = asyncio.create_task(ticker(bot.telemetry))
         async with bot:
@@ -112,6 +134,9 @@ def child() -> None:
 
     asyncio.run(main())
     stats.write_text(json.dumps(samples))
+    if gc_pauses:
+        print(f"gen-2 collections: {len(gc_pauses)}, max {max(gc_pauses) * 1000:.1f} ms",
+              file=sys.stderr)  # fmt: skip
 
 
 # --- the load (parent) ------------------------------------------------------------------------
@@ -253,6 +278,8 @@ async def run(args: argparse.Namespace, work: Path) -> list[str]:
             LOG_LEVEL="INFO",
             BENCH_STATS=str(work / "ticks.json"),
         )
+        if args.diagnose:
+            env["BENCH_DIAGNOSE"] = "1"
         log = work / "bot.log"
         with log.open("wb") as sink:
             proc = await asyncio.create_subprocess_exec(
@@ -372,6 +399,10 @@ async def run(args: argparse.Namespace, work: Path) -> list[str]:
               f"(cap 2){'  FAIL' if max_dl > 3 or peaks.x264 > 2 else ''}   "
               f"jobs in compression incl. waiting for a slot ≤ {max_enc}")  # fmt: skip
         worst = max(lags)
+        if args.diagnose:
+            top = sorted(window, key=lambda t: -t[1])[:5]
+            print("  worst ticks (monotonic end, lag ms, loop CPU ms): " + ", ".join(
+                f"{t[0]:.3f}/{t[1] * 1000:.0f}/{t[4] * 1000:.0f}" for t in top))  # fmt: skip
         verdict = "" if worst <= 10 else ("  (goal ≤ 50 ms met)" if worst <= 50 else "  FAIL")
         if args.smoke:
             verdict = "  (not judged: smoke run)"
@@ -438,6 +469,11 @@ def main() -> None:
         help="experiment: renice the bot's ffmpeg processes to N as soon as they are seen",
     )
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, uploads)")
+    parser.add_argument(
+        "--diagnose", action="store_true",
+        help="the bot logs every event-loop callback over 20 ms (asyncio debug mode, which "
+        "slows it a little) and each full garbage collection (bot.log; with --keep)",
+    )  # fmt: skip
     parser.add_argument(
         "--smoke", action="store_true", help="6 small requests, 60 s at most (make test)"
     )

@@ -113,6 +113,29 @@ def test_cleanup_removes_only_stale_leftovers(tmp_path: Path) -> None:
     assert fresh.exists() and busy.exists() and keep.exists()
 
 
+def test_cleanup_removes_files_kept_for_expired_links_and_reports_them(tmp_path: Path) -> None:
+    dl = tmp_path / "dl"
+    links = dl / ".links"
+    now = int(time.time())
+    expired = links / f"{now - 60}-aaaa" / "clip.mp4"
+    fresh = links / f"{now + 3600}-bbbb" / "clip.mp4"
+    for f in (expired, fresh):
+        f.parent.mkdir(parents=True)
+        f.write_bytes(b"v" * 700)
+    env = {"DATA_DIR": str(tmp_path / "data"), "DOWNLOAD_DIR": str(dl)}
+    # Expired links go whatever --older-than says; a fresh one (however old its file) stays.
+    result = runner.invoke(app, ["cleanup", "--older-than", "30d", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [(Path(r["path"]).name, r["expired_link"]) for r in report["removed"]] == [
+        (expired.parent.name, True)
+    ]
+    assert report["freed_bytes"] == 700
+    assert not expired.parent.exists() and fresh.exists()
+    text = runner.invoke(app, ["cleanup"], env=env)
+    assert text.exit_code == 0 and "removed 0 item(s)" in text.stdout
+
+
 def test_dedup_scan_and_clean(tmp_path: Path) -> None:
     a = make_jpeg(tmp_path / "a.jpg", seed=1)
     b = tmp_path / "sub" / "b.jpg"

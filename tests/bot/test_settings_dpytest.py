@@ -86,8 +86,8 @@ async def test_the_settings_embed_lists_every_page(bot: BossBot) -> None:
     await dpytest.message("$settings")
     [embed] = dpytest.get_message().embeds
     names = [f.name for f in embed.fields]
-    assert names == ["Automatic mode", "Channels and roles", "Media", "The bot lacks",
-                     "Recent changes"]  # fmt: skip
+    assert names == ["Automatic mode", "Channels and roles", "Media",
+                     "Files too big to post", "The bot lacks", "Recent changes"]  # fmt: skip
 
 
 async def test_help_names_the_subcommands(bot: BossBot) -> None:

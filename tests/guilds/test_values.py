@@ -20,8 +20,10 @@ from boss_bot.core.guilds.values import valid_values
 from boss_bot.core.settings import BossSettings, load_settings
 from boss_bot.core.strategies import STRATEGIES
 
+#: Issue 14's keys in its order, then issue 16's `too_big`.
 ISSUE_KEYS = ("auto", "auto_channels", "auto_platforms", "allowed_channels", "denied_channels",
-              "allowed_roles", "sensitive", "nsfw_spoiler", "original", "quality")  # fmt: skip
+              "allowed_roles", "sensitive", "nsfw_spoiler", "original", "quality",
+              "too_big")  # fmt: skip
 
 
 def test_the_keys_are_exactly_the_issues_in_its_order() -> None:
@@ -42,6 +44,7 @@ def test_defaults_without_environment_are_the_issues_table() -> None:
         "nsfw_spoiler": "on",
         "original": "keep",
         "quality": "720p",
+        "too_big": "compress",
     }
     assert defaults == GuildSettings()
 

@@ -270,5 +270,6 @@ async def test_jobs_are_rows_before_work_starts(start_pipeline: StartPipeline) -
     assert status == "queued"
     spec = job.options
     assert spec == {"download": {}, "upload": False, "one_file_per_message": False, "force": False,
-                    "auto": False, "spoiler": False, "on_sensitive": "spoiler"}  # fmt: skip
+                    "auto": False, "spoiler": False, "on_sensitive": "spoiler",
+                    "too_big": "compress"}  # fmt: skip
     assert isinstance(await pipeline.store.queue.enqueue(JobRequest(url="x", user_id=1)), Job)

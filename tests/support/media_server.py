@@ -11,7 +11,9 @@ test scope. Routes:
 - ``/loop/<anything>``: a 302 to itself (a redirect loop);
 - ``/endless/<name.ext>``: bytes with no Content-Length, until ENDLESS_LIMIT or the client leaves;
 - ``/short/<name>``: the file with a Content-Length twice its size, then the connection closes;
-- ``/gzip/<name>``: the file sent with ``Content-Encoding: gzip`` (register a gzip body).
+- ``/gzip/<name>``: the file sent with ``Content-Encoding: gzip`` (register a gzip body);
+- ``/ua-refuse/<word>/<name>``: 400 Bad Request when the User-Agent contains ``word``, else the
+  file (one tool refused by the "site", the other served).
 
 Every request is logged in ``server.requests`` (method, path) so tests can assert on traffic.
 All loops are bounded by the data they send.
@@ -131,6 +133,13 @@ class MediaServer:
                     self.end_headers()
                     if not head:
                         self.wfile.write(res.data)
+                elif path.startswith("ua-refuse/") and path.count("/") >= 2:
+                    _, word, name = path.split("/", 2)
+                    res = server.files.get(name)
+                    if word in (self.headers.get("User-Agent") or "") or res is None:
+                        self._send(400 if res else 404, b"refused", "text/plain", head)
+                    else:
+                        self._send(200, res.data, res.content_type, head)
                 elif path.startswith("slow/"):
                     res = server.files.get(path.split("/", 1)[1])
                     if res is None:

@@ -44,6 +44,7 @@ from discord.ext import commands
 from boss_bot.bot import errors
 from boss_bot.core.errors import BossBotError, ShardLeaseError
 from boss_bot.core.events import EventBus
+from boss_bot.core.gc_pause import freeze_startup_objects
 from boss_bot.core.guilds import GuildSettingsService
 from boss_bot.core.manager import DownloadManager
 from boss_bot.core.pipeline import AdoptReason, Attachment, Pipeline
@@ -185,6 +186,7 @@ class BossBotBase(commands.Bot):
         #: Users who count as admins everywhere (the application's owner(s)); filled at login.
         self.admin_ids: set[int] = set()
         self._closing_started = False
+
         # The HTTP API server when HTTP_ENABLED (``self.http`` is discord.py's own client).
         self.api_server: Any = None
         #: Distributed mode's arq connection (QUEUE_BACKEND=redis), else None.
@@ -251,6 +253,9 @@ class BossBotBase(commands.Bot):
                 gateway_connected=self.gateway_connected,
                 pipeline=self.pipeline,
             )
+        # Start-up is over (the gateway connects next): keep full collections short from now
+        # on, and pay the one long collection now, before anyone is waiting (core/gc_pause.py).
+        freeze_startup_objects()
 
     def _pipeline(self, **options: Any) -> Pipeline:
         return Pipeline(self.settings, self.manager, self.store, bus=self.bus,

@@ -266,6 +266,7 @@ async def run_links(
             force=force,
             on_sensitive=on_sensitive,
             reply=reply,
+            too_big=rules.too_big if rules else bot.settings.guild_default_too_big,
         )
         try:
             status = await start_request(bot, ctx, request, admin=admin)

@@ -115,7 +115,10 @@ def render_result(result: JobResult, *, error_text: str | None = None) -> str:
         )
     lines = [f"✅ Done in {took}: {result.posted} file(s) in {result.messages} message(s)."]
     for report in result.files[:10]:
-        if report.compressed:
+        if report.method == "link":
+            lines.append(f"• `{report.name}`: {human_bytes(report.original_bytes)}, posted as a "
+                         "link (it works for a limited time)")  # fmt: skip
+        elif report.compressed:
             parts = f", {report.parts} parts" if report.parts > 1 else ""
             pct = 100 * report.final_bytes / report.original_bytes if report.original_bytes else 100
             lines.append(

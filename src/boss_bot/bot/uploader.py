@@ -18,6 +18,7 @@ from discord.ext import commands
 from boss_bot.bot.views import delete_view
 from boss_bot.core.errors import UploadError, UploadTooLargeError
 from boss_bot.core.pipeline import Posted, UploadBatch
+from boss_bot.core.stats_text import human_bytes
 from boss_bot.core.upload.limits import (
     DM_FILE_LIMIT,
     HTTP_PAYLOAD_TOO_LARGE,
@@ -52,7 +53,11 @@ def caption(batch: UploadBatch, *, with_url: bool = True) -> str:
         if f.parts:
             bits.append(f"`{f.source.name}` part {f.part}/{f.parts}")
     text = " · ".join(bits)
-    return text if len(text) <= MAX_MESSAGE_CONTENT else text[: MAX_MESSAGE_CONTENT - 1] + "…"
+    for name, url, size in batch.links:  # bare URLs: Discord plays a direct media link inline
+        text += f"\n`{name}` ({human_bytes(size)}, too big to attach): {url}"
+    return (
+        text.strip() if len(text) <= MAX_MESSAGE_CONTENT else text[: MAX_MESSAGE_CONTENT - 1] + "…"
+    )
 
 
 class DiscordUploader:

@@ -13,6 +13,7 @@ from boss_bot.cli.context import state
 
 if TYPE_CHECKING:
     from boss_bot.core.settings import BossSettings
+    from boss_bot.core.store.tool_stats import ToolHealth
 
 #: yt-dlp older than this many days is the usual reason YouTube downloads break.
 YTDLP_STALE_DAYS = 60
@@ -114,6 +115,55 @@ def _database(settings: BossSettings) -> Check:
     return Check("database", True, f"{where}: migrated ({revision})")
 
 
+def primary_tools(settings: BossSettings) -> dict[str, tuple[str, ...]]:
+    """Each platform's first tool (``auto``: either tool may be a URL's first)."""
+    from boss_bot.core.settings import PLATFORMS_WITH_FLAGS
+    from boss_bot.core.tools.fallback import AUTO, TOOLS
+
+    primaries = {}
+    for platform in PLATFORMS_WITH_FLAGS:
+        first = settings.tool_order(platform)[0]
+        primaries[platform] = TOOLS if first == AUTO else (first,)
+    return primaries
+
+
+def _tool_health(settings: BossSettings) -> list[Check]:
+    """A warning per platform whose primary tool failed more than half of its last 20 jobs.
+
+    Failed: the tool could not read the link (the chain moved on), not the site's "no". A
+    warning, not a failure: the next tool may be serving, and the fix is a tool update or
+    ``<PLATFORM>_TOOLS``.
+    """
+    import asyncio
+
+    from boss_bot.core.store import build_store
+    from boss_bot.core.store.tool_stats import HEALTH_WINDOW
+
+    async def read() -> list[ToolHealth]:
+        store = build_store(settings)
+        try:
+            return await store.metrics.tool_health(primary_tools(settings))
+        finally:
+            await store.close()
+
+    try:
+        health = asyncio.run(read())
+    except Exception as exc:  # the database check above reports why
+        return [Check("tools", False, f"no job metrics to read ({type(exc).__name__})",
+                      required=False)]  # fmt: skip
+    checks = []
+    for h in health:
+        if h.failing:
+            fix = f"{h.platform.upper()}_TOOLS"
+            checks.append(Check("tools", False, h.line(),
+                                f"update {h.tool}, or put another tool first in {fix}",
+                                required=False))  # fmt: skip
+    if not checks:
+        checks.append(Check("tools", True, "no platform's first tool failed more than half of "
+                                           f"its last {HEALTH_WINDOW} jobs"))  # fmt: skip
+    return checks
+
+
 def run_checks(settings: BossSettings) -> list[Check]:
     from boss_bot.core.settings import masked
 
@@ -126,6 +176,8 @@ def run_checks(settings: BossSettings) -> list[Check]:
         _directory("DATA_DIR", settings.data_dir),
         _database(settings),
     ]
+    if checks[-1].ok:
+        checks += _tool_health(settings)
     token = settings.discord_token
     hint = "" if token else "set DISCORD_TOKEN in .env (needed by `bossctl run`)"
     checks.append(Check("DISCORD_TOKEN", token is not None, masked(token), hint))
@@ -139,10 +191,10 @@ def run_checks(settings: BossSettings) -> list[Check]:
 
 
 def doctor(ctx: typer.Context) -> None:
-    """Check ffmpeg, the download tools, directories, token and cookie files."""
+    """Check ffmpeg, the download tools, directories, token, cookie files, failing tools."""
     checks = run_checks(state(ctx).settings())
     for c in checks:
-        mark = "✓" if c.ok else "✗"
+        mark = "✓" if c.ok else "✗" if c.required else "!"  # "!": a warning, not a failure
         typer.echo(f"{mark} {c.name}: {c.detail}" + (f"  → {c.hint}" if c.hint else ""))
     failed = [c.name for c in checks if c.required and not c.ok]
     if failed:

@@ -66,7 +66,9 @@ def download(
     else:
         for meta in results:
             for f in meta.files:
-                typer.echo(f"saved {f.path} ({_human(f.size_bytes)}, {meta.download_method})")
+                via = f"{meta.tool} {meta.download_method}" if meta.tool else meta.download_method
+                fallback = ", a fallback tool" if meta.fallback_tool else ""
+                typer.echo(f"saved {f.path} ({_human(f.size_bytes)}, {via}{fallback})")
     if errors:
         if len(urls) == 1:
             raise errors[0][1]  # the app's handler prints it and picks the exit code

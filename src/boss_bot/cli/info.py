@@ -55,7 +55,7 @@ def strategies_cmd(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Show each platform strategy: host pattern, API flag, CLI fallback, tool."""
+    """Show each platform strategy: host pattern, API flag, CLI fallback, tools in order."""
     from boss_bot.core.strategies import STRATEGIES
 
     settings = state(ctx).settings()
@@ -67,6 +67,7 @@ def strategies_cmd(
             "api": settings.use_api_client(s.name),
             "fallback": settings.download_api_fallback_to_cli,
             "tool": s.tool,
+            "tools": list(settings.tool_order(s.name)),
         }
         for s in STRATEGIES
     ]
@@ -77,11 +78,11 @@ def strategies_cmd(
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table("platform", "hosts (and subdomains)", "API-direct", "CLI fallback", "tool")
+    table = Table("platform", "hosts (and subdomains)", "API-direct", "CLI fallback", "tools")
     for r in rows:
         table.add_row(
             r["name"], escape(r["hosts"]), "✓" if r["api"] else "✗", "✓" if r["fallback"] else "✗",
-            r["tool"],
+            " → ".join(r["tools"]),
         )  # fmt: skip
     Console().print(table)
 

@@ -58,10 +58,16 @@ def cleanup(
     settings = state(ctx).settings()
     age = parse_age(older_than)
     active = _active_work_dirs(ctx)
+    from boss_bot.core.links import LINKS_DIR, expired_link_dirs
+
+    links_root = settings.download_dir / LINKS_DIR
     candidates = [
         p for p in _stale_candidates(settings.download_dir, settings.requests_dir, age)
-        if str(p.resolve()) not in active
+        if str(p.resolve()) not in active and links_root not in (p, *p.parents)
     ]  # fmt: skip
+    # Files kept for links go when their links expire, whatever --older-than says.
+    expired = expired_link_dirs(links_root)
+    candidates += expired
     freed = 0
     removed = []
     for p in candidates:
@@ -72,7 +78,7 @@ def cleanup(
             else:
                 p.unlink(missing_ok=True)
         freed += size
-        removed.append({"path": str(p), "bytes": size})
+        removed.append({"path": str(p), "bytes": size, "expired_link": p in expired})
     if as_json:
         emit_json({"dry_run": dry_run, "removed": removed, "freed_bytes": freed})
         return
@@ -80,7 +86,8 @@ def cleanup(
 
     verb = "would remove" if dry_run else "removed"
     for r in removed:
-        typer.echo(f"{verb} {r['path']} ({human_bytes(r['bytes'])})")
+        what = "expired link " if r["expired_link"] else ""
+        typer.echo(f"{verb} {what}{r['path']} ({human_bytes(r['bytes'])})")
     typer.echo(f"{verb} {len(removed)} item(s), {human_bytes(freed)}")
 
 

@@ -24,6 +24,8 @@ shows a traceback for one of these.
     │   ├── AccessDeniedError         access_denied         private, login required, age-gated
     │   ├── GeoBlockedError           geo_blocked           not available in the server's country
     │   ├── NoMediaFoundError         no_media              the page has nothing downloadable
+    │   ├── ExtractorError            extractor_error       the tool's extractor could not read the site (site changed?)
+    │   ├── SiteAPIError              site_api_error        the site's API answered 4xx (not 401/403/404/410/429)
     │   ├── CorruptMediaError         corrupt_media         truncated, or an image far too large to decode
     │   ├── MediaTooLongError         too_long              over MAX_DURATION_SECONDS (known before downloading)
     │   ├── DiskBudgetError           disk_budget           DISK_BUDGET_MB is used up (retryable)
@@ -207,6 +209,21 @@ class NoMediaFoundError(DownloadError):
     code = "no_media"
 
 
+class ExtractorError(DownloadError):
+    """The tool's extractor for the site failed to read what the site sent (the site changed,
+    or the tool is out of date). Another tool may still read it: the chain moves on."""
+
+    code = "extractor_error"
+
+
+class SiteAPIError(DownloadError):
+    """The site's API refused the tool's request with a 4xx other than the definitive ones
+    (401/403: private, 404/410: removed, 429: slow down). Often one tool's way of asking
+    broke while another's still works: the chain moves on."""
+
+    code = "site_api_error"
+
+
 class CorruptMediaError(DownloadError):
     """The file is truncated or otherwise unusable, or an image too large to decode safely."""
 
@@ -344,6 +361,8 @@ ERRORS_BY_CODE: dict[str, type[BossBotError]] = {
         AccessDeniedError,
         GeoBlockedError,
         NoMediaFoundError,
+        ExtractorError,
+        SiteAPIError,
         CorruptMediaError,
         MediaTooLongError,
         DiskBudgetError,

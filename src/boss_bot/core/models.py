@@ -92,7 +92,11 @@ class MediaMetadata(BaseModel):
     platform_data: dict[str, Any] = Field(default_factory=dict)
     download_timestamp: datetime = Field(default_factory=lambda: datetime.now(UTC))
     download_method: DownloadMethod = "api"
-    tool: str | None = Field(default=None, description="yt-dlp or gallery-dl")
+    tool: str | None = Field(default=None, description="yt-dlp or gallery-dl: the tool that served")
+    fallback_tool: bool = Field(
+        default=False,
+        description="served by a tool other than the first of the platform's tool order",
+    )
     quality: str | None = None
     like_count: int | None = None
     repost_count: int | None = None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from boss_bot.core.store.metrics import Stats
+from boss_bot.core.store.tool_stats import ToolStats
 
 
 def human_bytes(n: float) -> str:
@@ -15,6 +18,23 @@ def human_bytes(n: float) -> str:
 
 def _secs(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} s"
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%a %Y-%m-%d %H:%M UTC")
+
+
+def tool_line(t: ToolStats) -> str:
+    """One platform × tool: "twitter gallery-dl: 20 jobs, 2 served, 18 failed — failing since
+    Tue …" (failed: it could not read the link; answered: the site said no, not its fault)."""
+    served = f"{t.succeeded} served" + (f" ({t.as_fallback} as fallback)" if t.as_fallback else "")
+    answered = f", {t.answered} answered" if t.answered else ""
+    line = f"{t.platform} {t.tool}: {t.jobs} jobs, {served}, {t.failed} failed{answered}"
+    if t.failing_since is not None:
+        return f"{line} — failing since {_when(t.failing_since)}"
+    if t.last_success is not None:
+        return f"{line} — serving, last {_when(t.last_success)}"
+    return line
 
 
 def stats_lines(s: Stats) -> list[str]:
@@ -40,6 +60,9 @@ def stats_lines(s: Stats) -> list[str]:
     if s.fastest:
         lines.append("fastest: " + ", ".join(f"{t.job_id} {t.seconds:.1f} s" for t in s.fastest))
         lines.append("slowest: " + ", ".join(f"{t.job_id} {t.seconds:.1f} s" for t in s.slowest))
+    if s.tools:
+        lines.append("tools (platform × tool):")
+        lines += [f"  {tool_line(t)}" for t in s.tools]
     return lines
 
 
@@ -79,4 +102,6 @@ def stats_fields(s: Stats) -> list[tuple[str, str]]:
     if s.fastest:
         fields.append(("Fastest", "\n".join(f"`{t.job_id}` {t.seconds:.1f} s" for t in s.fastest)))
         fields.append(("Slowest", "\n".join(f"`{t.job_id}` {t.seconds:.1f} s" for t in s.slowest)))
+    if s.tools:
+        fields.append(("Tools", "\n".join(tool_line(t) for t in s.tools)))
     return fields

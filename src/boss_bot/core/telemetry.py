@@ -9,6 +9,7 @@ entry point that builds the pipeline (the bot, a worker) and passed to what reco
 Series (all prefixed ``boss_``; counters end in ``_total``)::
 
     jobs_total{platform,method,outcome}     counter    one per finished job
+    tool_attempts_total{platform,tool,outcome}  counter  each tool's try in a job's tool chain
     download_seconds{platform,method}       histogram  time spent downloading
     compression_seconds{platform}           histogram  time re-encoding a job's files
     upload_seconds{platform}                histogram  time posting a job's batches
@@ -27,7 +28,10 @@ Series (all prefixed ``boss_``; counters end in ``_total``)::
 
 Labels are bounded: platforms outside the strategy registry become ``other``, methods outside
 ``api``/``cli``/``cli_fallback`` become ``none``; outcomes are ``success``, ``cancelled`` or an
-error code from :mod:`boss_bot.core.errors` (a fixed set).
+error code from :mod:`boss_bot.core.errors` (a fixed set). A tool attempt's ``tool`` is
+``gallery-dl`` or ``yt-dlp`` (else ``other``) and its ``outcome`` one of ``success``, ``failed``
+(the tool could not read the link: the next tool's turn), ``definitive`` (the site's answer:
+private, removed, too large, …) or ``transient`` (network, timeout: retried).
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+
+from boss_bot.core.tools.fallback import TOOLS, VERDICTS
 
 if TYPE_CHECKING:
     from boss_bot.core.jobs import JobMetrics
@@ -78,6 +84,14 @@ def method_label(name: str | None) -> str:
     return name if name in _KNOWN_METHODS else "none"
 
 
+def tool_label(name: str | None) -> str:
+    return name if name in TOOLS else "other"
+
+
+def verdict_label(name: str | None) -> str:
+    return name if name in VERDICTS else "other"
+
+
 def _build_version() -> str:
     try:
         return version("boss-bot")
@@ -94,6 +108,11 @@ class Telemetry:
         self.jobs = Counter(
             "boss_jobs", "Finished jobs by platform, download method and outcome.",
             ["platform", "method", "outcome"], registry=r,
+        )  # fmt: skip
+        self.tool_attempts = Counter(
+            "boss_tool_attempts", "Each tool's try in a job's tool chain, by platform, tool and "
+            "outcome (success, failed: the next tool's turn, definitive, transient).",
+            ["platform", "tool", "outcome"], registry=r,
         )  # fmt: skip
         self.download_seconds = Histogram(
             "boss_download_seconds", "Time spent downloading one job.",
@@ -164,6 +183,10 @@ class Telemetry:
         """One finished job (the same :class:`JobMetrics` row the store records)."""
         platform, method = platform_label(m.platform), method_label(m.method)
         self.jobs.labels(platform, method, m.outcome or "unknown").inc()
+        for attempt in m.tool_attempts:
+            self.tool_attempts.labels(
+                platform, tool_label(attempt.tool), verdict_label(attempt.verdict)
+            ).inc()
         if m.download_seconds is not None:
             self.download_seconds.labels(platform, method).observe(m.download_seconds)
         if m.bytes_downloaded:
@@ -271,4 +294,11 @@ class Telemetry:
             self.loop_lag.observe(max(0.0, loop.time() - start - interval))
 
 
-__all__ = ["CONTENT_TYPE", "Telemetry", "method_label", "platform_label"]
+__all__ = [
+    "CONTENT_TYPE",
+    "Telemetry",
+    "method_label",
+    "platform_label",
+    "tool_label",
+    "verdict_label",
+]

@@ -1,5 +1,6 @@
 """boss-bot's HTTP face: a JSON API under ``/api/v1`` (queue downloads, follow jobs live over
-Server-Sent Events, stats), Prometheus ``/metrics`` and ``/healthz`` / ``/readyz``.
+Server-Sent Events, stats), Prometheus ``/metrics``, ``/healthz`` / ``/readyz``, and the
+operator's dashboard at ``/`` (:mod:`boss_bot.http.web`).
 
 It runs inside the bot process, in the bot's event loop, when HTTP_ENABLED is set
 (:func:`serve`); see docs/operations.md. Nothing here imports discord: the bot hands in what
@@ -42,10 +43,15 @@ async def start_if_enabled(
     if not settings.http_enabled:
         return None
     services = Services(settings=settings, store=store, gateway_connected=gateway_connected)
+    if settings.links_enabled:  # this process's kept files, served at /f/{token}/{name}
+        from boss_bot.core.links import Links
+
+        services.links = Links(settings)
     if pipeline is not None:
         services.bus, services.telemetry = pipeline.bus, pipeline.telemetry
         if submits:
             services.submit, services.cancel = pipeline.submit, pipeline.cancel
+            services.retry, services.set_priority = pipeline.retry, pipeline.set_priority
     return await serve(services)
 
 

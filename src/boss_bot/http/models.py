@@ -236,6 +236,11 @@ class PlatformOut(BaseModel):
     tool: str
     use_api_client: bool = Field(description="The <PLATFORM>_USE_API_CLIENT flag in force.")
     flag: str = Field(description="The environment variable that sets it.")
+    tools: list[str] = Field(
+        default_factory=list,
+        description="The tools tried in order (<PLATFORM>_TOOLS; `auto`: gallery-dl when it has "
+        "an extractor for the link, else yt-dlp).",
+    )
 
 
 class Platforms(BaseModel):

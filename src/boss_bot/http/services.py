@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from boss_bot.core.events import EventBus
+from boss_bot.core.links import Links
 from boss_bot.core.settings import BossSettings
 from boss_bot.core.store import Store
 from boss_bot.core.telemetry import Telemetry
@@ -39,6 +40,13 @@ class Services:
     #: The pipeline's ``cancel(job_id, by=...)``: stops a running job in this process at once
     #: (None: the store is updated and the process running it notices within a second).
     cancel: Callable[..., Awaitable[Any]] | None = None
+    #: The pipeline's ``retry(job_id)`` and ``set_priority(job_id, priority)`` (the dashboard's
+    #: buttons): a retried job is handed to this process's scheduler at once. None: the store's
+    #: queue is updated and the scheduler (or a worker) picks the job up from there.
+    retry: Callable[[str], Awaitable[Any]] | None = None
+    set_priority: Callable[[str, int], Awaitable[Any]] | None = None
+    #: The files kept for links (``/f/{token}/{name}``; PUBLIC_BASE_URL). None: links are off.
+    links: Links | None = None
     #: check_url's resolver (tests inject one so they never need DNS).
     resolve: Resolver | None = None
     #: Is ffmpeg there? Default: ``shutil.which(FFMPEG_PATH)``.

@@ -32,6 +32,7 @@ from boss_bot.core.distributed.tickets import (
     redis_settings,
 )
 from boss_bot.core.events import EventBus
+from boss_bot.core.gc_pause import freeze_startup_objects
 from boss_bot.core.manager import DownloadManager
 from boss_bot.core.pipeline import JobHost, Pipeline
 from boss_bot.core.settings import BossSettings
@@ -116,6 +117,7 @@ class WorkerService:
         if self._start_http is not None:
             self.http = await self._start_http(self.store, self.pipeline)
         self._reconciler = asyncio.create_task(self._reconcile_forever(), name="reconcile")
+        freeze_startup_objects()  # keep full garbage collections short (core/gc_pause.py)
         log.info("worker %s ready: %d job(s) at once", self.name, self.settings.worker_concurrency)
 
     async def run_ticket(self) -> str:

@@ -25,6 +25,7 @@ from boss_bot.core.settings.guilds import (
     OnOff,
     OriginalMode,
     SensitiveMode,
+    TooBigMode,
     YtQuality,
 )
 
@@ -52,6 +53,7 @@ class GuildSettings(BaseModel):
     nsfw_spoiler: OnOff = "on"
     original: OriginalMode = "keep"
     quality: YtQuality = "720p"  # type: ignore[valid-type]
+    too_big: TooBigMode = "compress"
 
     @field_validator("auto_channels", "allowed_channels", "denied_channels", "allowed_roles")
     @classmethod
@@ -79,6 +81,7 @@ class GuildSettings(BaseModel):
             nsfw_spoiler="on" if settings.guild_default_nsfw_spoiler else "off",
             original=settings.guild_default_original,
             quality=settings.guild_default_quality,
+            too_big=settings.guild_default_too_big,
         )
 
     def with_values(self, changed: Mapping[str, Any]) -> GuildSettings:

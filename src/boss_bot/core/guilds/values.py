@@ -68,6 +68,8 @@ SPECS: tuple[KeySpec, ...] = (
     KeySpec("original", "choice", "in auto mode, the original message's link embed",
             ("keep", "suppress")),
     KeySpec("quality", "choice", "the highest YouTube resolution fetched", QUALITY_LADDER),
+    KeySpec("too_big", "choice", "a file over the upload limit: compress, link, or both",
+            ("compress", "link", "both")),
 )  # fmt: skip
 KEYS: tuple[str, ...] = tuple(s.name for s in SPECS)
 _BY_NAME = {s.name: s for s in SPECS}

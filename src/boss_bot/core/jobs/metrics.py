@@ -2,12 +2,17 @@
 
 The pipeline feeds a :class:`JobMeter` as the job moves (download, each compression, each
 posted batch) and records its :meth:`~JobMeter.metrics` once when the job ends, whatever the
-outcome, so ``$stats`` and ``bossctl stats`` read one row per job from the store.
+outcome, so ``$stats`` and ``bossctl stats`` read one row per job from the store. The row says
+which tool served the job (or failed last), whether that was a fallback tool, and each tool's
+try in order: what ``stats`` splits by platform × tool and ``bossctl doctor`` watches.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from boss_bot.core.tools.fallback import ToolAttempt
 
 SUCCESS = "success"
 METHODS = ("api", "cli", "cli_fallback")
@@ -29,6 +34,12 @@ class JobMetrics:
     compressed_files: int = 0
     upload_seconds: float | None = None
     bytes_uploaded: int = 0
+    #: The tool that served the job, or the last one that failed (None: no tool ran).
+    tool: str | None = None
+    #: Served by (or, failed, ended on) a tool other than the first of the platform's order.
+    fallback_tool: bool | None = None
+    #: Every tool's try, in order (retries included).
+    tool_attempts: tuple[ToolAttempt, ...] = ()
 
 
 @dataclass
@@ -47,6 +58,24 @@ class JobMeter:
     compressed_out: int = 0
     upload_seconds: float | None = None
     bytes_uploaded: int = 0
+    tool_attempts: list[ToolAttempt] = field(default_factory=list)
+
+    def tools_tried(self, attempts: Sequence[ToolAttempt]) -> None:
+        """The download's tool chain, as :meth:`DownloadManager.download` recorded it."""
+        self.tool_attempts = list(attempts)
+
+    @property
+    def tool(self) -> str | None:
+        """The tool that served, else the last one tried."""
+        served = [a.tool for a in self.tool_attempts if a.verdict == "success"]
+        return (served or [a.tool for a in self.tool_attempts] or [None])[-1]
+
+    @property
+    def fallback_tool(self) -> bool | None:
+        """Whether :attr:`tool` is not the first tool tried (None: no tool ran)."""
+        if not self.tool_attempts:
+            return None
+        return self.tool != self.tool_attempts[0].tool
 
     def compressed(self, original: int, final: int, seconds: float) -> None:
         self.compressed_files += 1
@@ -78,6 +107,9 @@ class JobMeter:
             compressed_files=self.compressed_files,
             upload_seconds=self.upload_seconds,
             bytes_uploaded=self.bytes_uploaded,
+            tool=self.tool,
+            fallback_tool=self.fallback_tool,
+            tool_attempts=tuple(self.tool_attempts),
         )
 
 

@@ -21,6 +21,10 @@ from boss_bot.core.urls import normalise_url
 #: it behind spoilers, or not post it at all (``sensitive=block`` outside such a channel).
 SensitiveAction = Literal["post", "spoiler", "block"]
 SENSITIVE_ACTIONS: tuple[SensitiveAction, ...] = ("post", "spoiler", "block")
+#: What to do with a file over the upload limit (links need PUBLIC_BASE_URL): compress it
+#: (then split, then link what still cannot fit), post the original as a link, or both.
+TooBig = Literal["compress", "link", "both"]
+TOO_BIG_MODES: tuple[TooBig, ...] = ("compress", "link", "both")
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,8 @@ class JobRequest:
     on_sensitive: SensitiveAction = "spoiler"
     #: Asked through an interaction: answered through it (then by DM), not in a channel.
     reply: InteractionReply | None = field(default=None, repr=False)
+    #: A file over the limit: the server's ``too_big`` setting where it is posted.
+    too_big: TooBig = "compress"
 
     @property
     def platform(self) -> str:

@@ -2,12 +2,14 @@
 
 Path of one request::
 
-    check_url ─► strategy_for ─► request dir ─► [API-direct in a warm worker]
+    check_url ─► strategy_for ─► request dir ─► for each tool of <PLATFORM>_TOOLS:
+                                                  [API-direct in a warm worker]
                                                    │ fails (not a definitive "no")
                                                    ▼
-                                                [CLI subprocess] (cli_fallback)
-                                                   │
-                  files checked, renamed safe, faststart ◄┘ ─► MediaMetadata
+                                                  [CLI subprocess] (cli_fallback)
+                                                   │ fails in a way another tool could fix
+                                                   ▼ (tools.fallback.decide): next tool
+                  files checked, renamed safe, faststart ◄┘ ─► MediaMetadata (tool, fallback_tool)
 
 Retries with exponential backoff happen around the whole attempt, for retryable errors only.
 Concurrency is capped by ``MAX_CONCURRENT_DOWNLOADS``; every attempt has a timeout, and a cancel
@@ -17,6 +19,8 @@ Where each step lives:
 
 * :mod:`.manager`: ``DownloadManager``: lifecycle, URL intake, request dir, playlists, disk wait.
 * :mod:`.attempt`: retries, the per-attempt egress tag, API first then CLI, the CLI's tool.
+* :mod:`.chain`: the platform's tools in order, the next one only when another could help.
+* :mod:`.probe`: which extractor each tool has for a URL (a warm worker answers; cached).
 * :mod:`.watchdog`: the attempt timeout, the streaming size limit, the disk budget.
 * :mod:`.api_path`: the download in a warm worker process.
 * :mod:`.cli_ytdlp`, :mod:`.cli_gallerydl` (over :mod:`.cli`): the tools as subprocesses.

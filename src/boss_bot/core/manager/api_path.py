@@ -36,7 +36,7 @@ class ApiPath:
     async def download(self, ctx: AttemptContext) -> MediaMetadata:
         """Download ``ctx.url`` in a worker; files are checked like any other path's."""
         settings = self.settings
-        tool = resolve_tool(ctx.strategy, ctx.url)
+        tool = ctx.tool or resolve_tool(ctx.strategy, ctx.url)
         request = {
             "op": "download",
             "tool": tool,

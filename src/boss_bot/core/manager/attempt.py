@@ -1,11 +1,12 @@
-"""One download, tried until it works or cannot: retries, the egress tag, the choice of path.
+"""One download, tried until it works or cannot: retries, the egress tag, tools, paths.
 
 * Retries: the whole attempt again, with exponential backoff, for retryable errors only.
 * Egress: each attempt gets its own proxy credentials, so a redirect the guard refused is
   reported to this user as a blocked redirect rather than as the tool's vague failure.
-* Path: API-direct in a warm worker first (when enabled for the platform), then the CLI,
-  except after a :data:`DEFINITIVE` answer, which no other path could change.
-* Tool, on the CLI: gallery-dl, yt-dlp, or for "auto" gallery-dl then yt-dlp.
+* Tools: the platform's tools in order (:mod:`.chain`), the next one only after a failure
+  another tool could fix (:func:`boss_bot.core.tools.fallback.decide`).
+* Path, per tool: API-direct in a warm worker first (when enabled for the platform), then the
+  CLI, except after a :data:`DEFINITIVE` answer, which no other path could change.
 """
 
 from __future__ import annotations
@@ -29,14 +30,17 @@ from boss_bot.core.errors import (
     UnsupportedURLError,
 )
 from boss_bot.core.manager import cli_gallerydl, cli_ytdlp
+from boss_bot.core.manager.chain import Record, run_chain
 from boss_bot.core.manager.context import resolve_tool
 from boss_bot.core.manager.watchdog import guarded
 from boss_bot.core.tools import ytdlp
 
 if TYPE_CHECKING:
     from boss_bot.core.egress import EgressGuard
+    from boss_bot.core.errors import BossBotError
     from boss_bot.core.manager.api_path import ApiPath
     from boss_bot.core.manager.context import AttemptContext
+    from boss_bot.core.manager.probe import ToolProbe
     from boss_bot.core.models import DownloadMethod, MediaMetadata
     from boss_bot.core.settings import BossSettings
 
@@ -62,13 +66,21 @@ BLOCKED_REDIRECT_MESSAGE = (
 
 
 async def with_retries(
-    settings: BossSettings, guard: EgressGuard | None, api: ApiPath, ctx: AttemptContext
+    settings: BossSettings,
+    guard: EgressGuard | None,
+    api: ApiPath,
+    ctx: AttemptContext,
+    probe: ToolProbe,
+    record: Record,
 ) -> MediaMetadata:
-    """Run attempts until one succeeds, the error is not retryable, or attempts run out."""
+    """Run attempts until one succeeds, the error is not retryable, or attempts run out.
+
+    ``record`` is handed each tool's try of each attempt (for the job's metrics).
+    """
     attempts = settings.download_max_attempts
     for attempt in range(1, attempts + 1):
         try:
-            return await _behind_guard(settings, guard, api, ctx)
+            return await _behind_guard(settings, guard, api, ctx, probe, record)
         except DownloadError as exc:
             paths.clear_directory(ctx.work)
             if not exc.retryable or attempt == attempts:
@@ -81,19 +93,34 @@ async def with_retries(
 
 
 async def _behind_guard(
-    settings: BossSettings, guard: EgressGuard | None, api: ApiPath, ctx: AttemptContext
+    settings: BossSettings,
+    guard: EgressGuard | None,
+    api: ApiPath,
+    ctx: AttemptContext,
+    probe: ToolProbe,
+    record: Record,
 ) -> MediaMetadata:
-    """One attempt with its own egress tag; a refusal by the guard outranks the tool's error."""
+    """One attempt with its own egress tag; a refusal by the guard outranks the tool's error
+    (and ends the tool chain: no other tool may go where the guard refused)."""
     tag = guard.new_job_tag() if guard is not None else None
     if guard is not None and tag is not None:
         ctx = dataclasses.replace(ctx, proxy=guard.proxy_for(tag))
-    try:
-        return await _api_then_cli(settings, api, ctx)
-    except DownloadError:
+
+    def refine(exc: BossBotError) -> BossBotError:
         if guard is not None and tag is not None and (hit := guard.blocked(tag)):
-            raise BlockedURLError(
+            return BlockedURLError(
                 f"egress guard refused {hit[0]}", user_message=BLOCKED_REDIRECT_MESSAGE
-            ) from None
+            )
+        return exc
+
+    async def step(tool_ctx: AttemptContext) -> MediaMetadata:
+        return await _api_then_cli(settings, api, tool_ctx)
+
+    try:
+        return await run_chain(settings, ctx, probe, step, record, refine)
+    except DownloadError as exc:
+        if (refined := refine(exc)) is not exc:
+            raise refined from None
         raise
     finally:
         if guard is not None and tag is not None:
@@ -130,8 +157,8 @@ async def _api_then_cli(settings: BossSettings, api: ApiPath, ctx: AttemptContex
 async def _via_cli(
     settings: BossSettings, ctx: AttemptContext, method: DownloadMethod
 ) -> MediaMetadata:
-    """The CLI path: gallery-dl or yt-dlp; "auto" tries gallery-dl, then yt-dlp."""
-    tool = resolve_tool(ctx.strategy, ctx.url)
+    """The CLI path of ``ctx.tool``: gallery-dl or yt-dlp ("auto": gallery-dl, then yt-dlp)."""
+    tool = ctx.tool or resolve_tool(ctx.strategy, ctx.url)
     if tool != ytdlp.TOOL:
         try:
             return await cli_gallerydl.download(settings, ctx, method)

@@ -2,7 +2,8 @@
 
 gallery-dl prints one finished path per line (``# path`` for one it skipped) and writes each
 file's metadata to a JSON sidecar next to it; both are read back here. Its "no extractor"
-exit status becomes UnsupportedURLError, which the "auto" tool choice turns into a yt-dlp try.
+exit status becomes UnsupportedURLError (:func:`.cli.classify_exit`): the tool chain's cue for
+the next tool.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from boss_bot.core.errors import ExternalToolError, UnsupportedURLError
+from boss_bot.core.errors import ExternalToolError
 from boss_bot.core.manager.cli import run_cli
 from boss_bot.core.manager.options import gallerydl_entries
 from boss_bot.core.manager.results import finalise
@@ -52,8 +53,6 @@ async def download(
     try:
         await run_cli(gallerydl.TOOL, args, ctx.work, on_line)
     except ExternalToolError as exc:
-        if exc.returncode == gallerydl.NO_EXTRACTOR_STATUS:
-            raise UnsupportedURLError(f"gallery-dl: no extractor for {ctx.url}") from None
         if not finished:
             raise
         log.warning("gallery-dl exited %s but saved %d files", exc.returncode, len(finished))

@@ -24,10 +24,19 @@ ProgressCallback = Callable[[ProgressEvent], None]
 _AV_SUFFIXES = {".mp4", ".m4v", ".mov", ".webm", ".mkv", ".mp3", ".m4a", ".ogg", ".opus", ".wav"}
 
 
+def is_direct_av(url: str) -> bool:
+    """Whether ``url`` names an audio or video file by its suffix (``auto`` sends it to yt-dlp)."""
+    return Path(urlsplit(url).path).suffix.lower() in _AV_SUFFIXES
+
+
 def resolve_tool(strategy: Strategy, url: str) -> str:
-    """The tool for ``url``: the strategy's, with direct audio/video links sent to yt-dlp."""
+    """The tool for ``url``: the strategy's, with direct audio/video links sent to yt-dlp.
+
+    The first tool before any configured order or probe (``bossctl info``); downloads go
+    through the tool chain (:mod:`.chain`), which starts from the same choice.
+    """
     tool = strategy.tool_for(url)
-    if tool == "auto" and Path(urlsplit(url).path).suffix.lower() in _AV_SUFFIXES:
+    if tool == "auto" and is_direct_av(url):
         return ytdlp.TOOL
     return tool
 
@@ -45,6 +54,7 @@ class AttemptContext:
     options: DownloadOptions
     on_progress: ProgressCallback | None
     proxy: str | None = None  # the egress guard, tagged for this attempt
+    tool: str | None = None  # the tool of the chain this path runs (None: resolve_tool's)
 
     def progress(self, event: ProgressEvent) -> None:
         if self.on_progress is not None:

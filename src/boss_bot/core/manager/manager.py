@@ -22,11 +22,13 @@ from boss_bot.core.manager.api_path import ApiPath
 from boss_bot.core.manager.attempt import with_retries
 from boss_bot.core.manager.context import AttemptContext, ProgressCallback
 from boss_bot.core.manager.options import ytdlp_extra
+from boss_bot.core.manager.probe import ToolProbe
 from boss_bot.core.manager.results import move_files
 from boss_bot.core.models import STATUS_FINISHED, DownloadOptions, MediaMetadata, ProgressEvent
 from boss_bot.core.settings import BossSettings
 from boss_bot.core.strategies import Strategy, strategy_for
 from boss_bot.core.tools import ytdlp
+from boss_bot.core.tools.fallback import ToolAttempt
 from boss_bot.core.urls import check_url, host_of
 from boss_bot.core.workers.pool import WorkerPool
 
@@ -59,6 +61,8 @@ class DownloadManager:
         )
         self._guard_started = False
         self.disk_wait_seconds = DISK_WAIT_SECONDS
+        #: Which extractor each tool has for a URL (the tool chain asks; a warm worker answers).
+        self.probe = ToolProbe(self.pool, self.start)
 
     async def start(self) -> None:
         """Spawn and warm the worker processes (call once at start-up)."""
@@ -97,14 +101,17 @@ class DownloadManager:
         dest: Path | None = None,
         options: DownloadOptions | None = None,
         on_progress: ProgressCallback | None = None,
+        attempts: list[ToolAttempt] | None = None,
     ) -> MediaMetadata:
         """Download ``url``; return its metadata with the files in place.
 
         With ``dest``, finished files are moved into ``dest`` (a private staging directory
         inside it is used while downloading). Without, they stay in a fresh request directory
         below ``DOWNLOAD_DIR/.requests`` that the caller owns (and deletes after uploading).
-        On any failure nothing is left behind.
+        On any failure nothing is left behind. ``attempts`` gets one entry per tool tried, in
+        order, whatever the outcome (the job's metrics: which tool failed, which served).
         """
+        record = attempts.append if attempts is not None else _forget
         options = options or DownloadOptions()
         strategy, target = await self._intake(url)
         await self._wait_for_disk()
@@ -116,7 +123,9 @@ class DownloadManager:
         try:
             async with self._slots:
                 ctx = AttemptContext(strategy, target, work, options, on_progress)
-                meta = await with_retries(self.settings, self.guard, self._api, ctx)
+                meta = await with_retries(
+                    self.settings, self.guard, self._api, ctx, self.probe, record
+                )
             if dest is not None:
                 meta = move_files(meta, work, dest)
                 paths.remove_tree(work)
@@ -207,3 +216,7 @@ class DownloadManager:
                     "few minutes.",
                 )
             await asyncio.sleep(1.0)
+
+
+def _forget(_attempt: ToolAttempt) -> None:
+    """Where a tool's try goes when the caller keeps no record."""

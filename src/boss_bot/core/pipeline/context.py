@@ -17,6 +17,7 @@ from boss_bot.core.pipeline.types import JobResult, Stage
 
 if TYPE_CHECKING:
     from boss_bot.core.jobs import Job, JobRequest
+    from boss_bot.core.links import KeptFile
 
 #: Width, height and duration of a file to post, when known (recorded with the file).
 Dims = tuple[int | None, int | None, float | None]
@@ -35,6 +36,8 @@ class JobRun:
     meter: JobMeter = field(init=False)
     #: Known dimensions by path (from the tool's metadata, or the compressor's output).
     dims: dict[Path, Dims] = field(default_factory=dict)
+    #: Files kept and posted as links (they could not fit, or the server wants links).
+    linked: list[KeptFile] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.result = JobResult(job=self.job, outcome="failed")

@@ -92,6 +92,8 @@ class Deliverer:
                 limit = await self.limits.lower(job.guild_id, refused.size, limit)
                 run.emit(Stage("compressing", job.id, note=f"retrying at {_mib(limit)}"))
                 pending = await self.fitter.fit(run, refused.pending, limit, reports)
+        if run.linked:
+            await self._send_links(run, meta, uploader, reports)
         result.files = list(reports.values())
         result.limit_bytes = limit
         if result.messages:
@@ -127,7 +129,8 @@ class Deliverer:
             max_files=self.settings.upload_max_files_per_batch,
             max_bytes=self.settings.upload_batch_size_bytes,
         )
-        total = result.messages + len(batches)
+        # A message of links (files kept because they could not fit) comes last.
+        total = result.messages + len(batches) + (1 if run.linked else 0)
         for batch in batches:
             index = result.messages + 1
             await self.queue.set_stage(job.id, f"uploading {index}/{total}", status=UPLOADING)
@@ -153,6 +156,33 @@ class Deliverer:
             sent = {f.path for f in batch}
             pending = [f for f in pending if f.path not in sent]
         return pending
+
+    async def _send_links(
+        self,
+        run: JobRun,
+        meta: MediaMetadata,
+        uploader: Uploader,
+        reports: dict[Path, FileReport],
+    ) -> None:
+        """The links to the files kept because they could not be posted, in one last
+        message (Discord plays a direct mp4 or image link inline)."""
+        job, result = run.job, run.result
+        index = result.messages + 1
+        links = tuple((k.name, k.url, k.size_bytes) for k in run.linked)
+        await self.queue.set_stage(job.id, f"uploading {index}/{index}", status=UPLOADING)
+        run.emit(Stage("uploading", job.id, batch=index, batches=index))
+        posted = await uploader.send(
+            UploadBatch(index, index, (), meta.url, meta.title, job_id=job.id, links=links,
+                        nonce=batch_nonce(job.id, [OutFile(k.path, 0, k.path)
+                                                   for k in run.linked]))
+        )  # fmt: skip
+        result.messages += 1
+        result.posted += len(run.linked)
+        if posted is not None and result.jump_url is None:
+            result.jump_url = posted.jump_url
+        files = [OutFile(k.path, k.size_bytes, k.path) for k in run.linked]
+        await self.history.add_files(job.id, await stored_files(files, posted, reports, run.dims))
+        await self.queue.set_stage(job.id, posted_batches=result.messages)
 
 
 class _Refused(Exception):

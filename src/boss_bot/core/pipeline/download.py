@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from boss_bot.core.jobs import JobQueue
     from boss_bot.core.manager import DownloadManager
     from boss_bot.core.telemetry import Telemetry
+    from boss_bot.core.tools.fallback import ToolAttempt
 
 
 async def download(
@@ -49,13 +50,16 @@ async def download(
 
     started = time.monotonic()
     set_log_stage("downloading")
+    tried: list[ToolAttempt] = []  # each tool's try: the metrics row says which served or failed
     try:
         with telemetry.active_download():
             meta = await manager.download(
-                run.request.url, dest=run.work, options=run.request.options, on_progress=relay
-            )
+                run.request.url, dest=run.work, options=run.request.options, on_progress=relay,
+                attempts=tried,
+            )  # fmt: skip
     finally:
         run.meter.download_seconds = time.monotonic() - started
+        run.meter.tools_tried(tried)
     run.meter.method = meta.download_method
     run.meter.bytes_downloaded = meta.size_bytes
     return meta

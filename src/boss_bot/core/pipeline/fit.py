@@ -5,6 +5,11 @@ out unchanged. A larger one is compressed (or, with ``UPLOAD_ALLOW_SPLIT``, spli
 by :func:`~boss_bot.core.compression.compress_to_fit`. A whole file is re-encoded from the
 download (best quality), a part from itself. Each file's :class:`FileReport` records what was
 done; the dimensions of what was produced are kept for the file records.
+
+With links (``PUBLIC_BASE_URL``), the request's ``too_big`` decides what happens to a file over
+the target: ``compress`` as above, and a link to the original when even that cannot fit;
+``link``, a link to the original, no re-encode; ``both``, the fitted file and a link. Links are
+collected on the run (``run.linked``); the delivery posts them after the files.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from boss_bot.core.compression import compress_to_fit
+from boss_bot.core.errors import CompressionError
 from boss_bot.core.logs import set_stage as set_log_stage
 from boss_bot.core.models import STATUS_COMPRESSING, ProgressEvent
 from boss_bot.core.pipeline.context import JobRun
@@ -23,6 +29,7 @@ from boss_bot.core.pipeline.types import FileReport, OutFile, Stage
 if TYPE_CHECKING:
     from boss_bot.core.events import EventBus
     from boss_bot.core.jobs import JobQueue
+    from boss_bot.core.links import Links
     from boss_bot.core.settings import BossSettings
     from boss_bot.core.telemetry import Telemetry
 
@@ -31,12 +38,19 @@ class Fitter:
     """Fits files to a limit for one pipeline (its settings, queue, bus and telemetry)."""
 
     def __init__(
-        self, settings: BossSettings, queue: JobQueue, bus: EventBus, telemetry: Telemetry
+        self,
+        settings: BossSettings,
+        queue: JobQueue,
+        bus: EventBus,
+        telemetry: Telemetry,
+        links: Links | None = None,
     ) -> None:
         self.settings = settings
         self.queue = queue
         self.bus = bus
         self.telemetry = telemetry
+        #: Where files that cannot fit are kept and linked from; None: links are off.
+        self.links = links
 
     def target(self, limit: int) -> int:
         """The size every posted file must be under: the limit, or the message cap if lower."""
@@ -60,7 +74,19 @@ class Fitter:
             if f.size_bytes <= target:
                 out.append(f)
                 continue
-            produced, method = await self._compress(run, f, target)
+            mode = run.request.too_big if self.links is not None else "compress"
+            if mode == "link":
+                self._link(run, f, reports)
+                continue
+            try:
+                produced, method = await self._compress(run, f, target)
+            except CompressionError:
+                if self.links is None:
+                    raise
+                self._link(run, f, reports)  # no watchable fit: the original, as a link
+                continue
+            if mode == "both":
+                self._link(run, f, reports, also=True)
             out.extend(produced)
             mine = [o for o in out if o.source == f.source]
             reports[f.source] = replace(
@@ -70,6 +96,19 @@ class Fitter:
                 parts=max(len(produced), len(mine)),
             )
         return out
+
+    def _link(
+        self, run: JobRun, f: OutFile, reports: dict[Path, FileReport], *, also: bool = False
+    ) -> None:
+        """Keep the original of ``f`` and link to it (``also``: besides its fitted file)."""
+        assert self.links is not None
+        source = f.source if f.source.exists() else f.path
+        if any(k.name == source.name for k in run.linked):
+            return  # one link per original, however many parts it was split into
+        kept = self.links.keep(source, move=not also)
+        run.linked.append(kept)
+        if not also:
+            reports[f.source] = replace(reports[f.source], method="link", final_bytes=0)
 
     async def _compress(self, run: JobRun, f: OutFile, target: int) -> tuple[list[OutFile], str]:
         """``f`` compressed (or split) under ``target``; the files made and the method used."""

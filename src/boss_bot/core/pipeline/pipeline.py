@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from boss_bot.core.archive import Archive
 from boss_bot.core.jobs import CANCELLED, LimitBook, read_job
+from boss_bot.core.links import Links
 from boss_bot.core.pipeline.deliver import Deliverer
 from boss_bot.core.pipeline.fit import Fitter
 from boss_bot.core.pipeline.held import HeldJobs, work_dir_for
@@ -98,7 +99,8 @@ class Pipeline:
         self.archive = Archive(settings, store.history)
         self.held = HeldJobs(bus)
         self.adopter = Adopter(self.held, host)
-        fitter = Fitter(settings, self.queue, bus, telemetry)
+        links = Links(settings) if settings.links_enabled else None
+        fitter = Fitter(settings, self.queue, bus, telemetry, links)
         deliverer = Deliverer(settings, self.queue, store.history, self.limits, fitter, telemetry)
         self.runner = JobRunner(
             settings,

@@ -86,6 +86,8 @@ class UploadBatch:
     job_id: str = ""
     #: Post every file behind a spoiler (asked for, or sensitive media where that is the rule).
     spoiler: bool = False
+    #: Links to kept files that could not be posted (``name``, ``url``, ``size_bytes``).
+    links: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def last(self) -> bool:

@@ -8,6 +8,7 @@ step).
 
 The class is composed in :mod:`.model` from one mixin per area (:mod:`.bot`, :mod:`.uploads`,
 :mod:`.guilds` (per-server defaults), :mod:`.storage`, :mod:`.downloads`, :mod:`.tools`,
+:mod:`.tool_order` (which tool reads each platform first),
 :mod:`.compression`, :mod:`.store`, :mod:`.shards`, :mod:`.http_api`, :mod:`.log`); a new
 setting goes into the mixin of its area. Import from this package, not from the modules.
 """

@@ -24,6 +24,8 @@ AutoMode = Literal["off", "channels", "everywhere"]
 SensitiveMode = Literal["block", "spoiler"]
 OnOff = Literal["on", "off"]
 OriginalMode = Literal["keep", "suppress"]
+#: What happens to a file over the upload limit (links need PUBLIC_BASE_URL).
+TooBigMode = Literal["compress", "link", "both"]
 #: The yt quality ladder: the one `$yt-download` and `bossctl download --quality` take.
 YtQuality = DownloadOptions.model_fields["quality"].annotation
 QUALITY_LADDER: tuple[str, ...] = get_args(YtQuality)
@@ -95,6 +97,13 @@ class GuildDefaultSettings(BaseSettings):
         default="720p",
         description="Per-server key `quality`: the highest YouTube resolution fetched when a "
         "command does not name one.",
+    )
+    guild_default_too_big: TooBigMode = Field(
+        default="compress",
+        description="Per-server key `too_big`, for a file over the upload limit: compress "
+        "(then split, then, when nothing fits, a link), link (the original as a link, no "
+        "re-encode) or both (the fitted file and a link to the original). Links need "
+        "PUBLIC_BASE_URL; without it every mode compresses.",
     )
     auto_max_links: int = Field(
         default=3, ge=1, le=20, description="Auto mode handles at most this many links per message."

@@ -16,10 +16,12 @@ from boss_bot.core.settings.dashboard import DashboardSettings
 from boss_bot.core.settings.downloads import DownloadSettings
 from boss_bot.core.settings.guilds import GuildDefaultSettings
 from boss_bot.core.settings.http_api import HttpSettings
+from boss_bot.core.settings.links import LinkSettings
 from boss_bot.core.settings.log import LoggingSettings
 from boss_bot.core.settings.shards import ShardSettings
 from boss_bot.core.settings.storage import StorageSettings
 from boss_bot.core.settings.store import StoreSettings
+from boss_bot.core.settings.tool_order import ToolOrderSettings
 from boss_bot.core.settings.tools import ToolSettings
 from boss_bot.core.settings.uploads import UploadSettings
 
@@ -30,10 +32,12 @@ from boss_bot.core.settings.uploads import UploadSettings
 class BossSettings(
     LoggingSettings,
     DashboardSettings,
+    LinkSettings,
     HttpSettings,
     ShardSettings,
     StoreSettings,
     CompressionSettings,
+    ToolOrderSettings,
     ToolSettings,
     DownloadSettings,
     StorageSettings,

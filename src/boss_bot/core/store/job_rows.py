@@ -11,7 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from boss_bot.core.jobs import Job, JobRequest
-from boss_bot.core.jobs.requests import SENSITIVE_ACTIONS, InteractionReply, SensitiveAction
+from boss_bot.core.jobs.requests import (
+    SENSITIVE_ACTIONS,
+    TOO_BIG_MODES,
+    InteractionReply,
+    SensitiveAction,
+    TooBig,
+)
 from boss_bot.core.models import DownloadOptions
 from boss_bot.core.store.schema import JobRow
 
@@ -35,6 +41,7 @@ def request_columns(request: JobRequest) -> dict[str, Any]:
             "auto": request.auto,
             "spoiler": request.spoiler,
             "on_sensitive": request.on_sensitive,
+            "too_big": request.too_big,
         },
         "priority": request.priority,
         "reply": request.reply.to_json() if request.reply is not None else None,
@@ -62,7 +69,12 @@ def request_of(job: Job) -> JobRequest:
         spoiler=bool(opts.get("spoiler", False)),
         on_sensitive=_sensitive_action(opts.get("on_sensitive")),
         reply=InteractionReply.from_json(job.reply) if job.reply else None,
+        too_big=_too_big(opts.get("too_big")),
     )
+
+
+def _too_big(value: object) -> TooBig:
+    return value if value in TOO_BIG_MODES else "compress"  # type: ignore[return-value]
 
 
 def _sensitive_action(value: object) -> SensitiveAction:

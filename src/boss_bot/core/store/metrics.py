@@ -1,4 +1,8 @@
-"""Per-job metrics and the statistics behind ``$stats``, ``$yt-stats`` and ``bossctl stats``."""
+"""Per-job metrics and the statistics behind ``$stats``, ``$yt-stats`` and ``bossctl stats``.
+
+The platform × tool split (and ``bossctl doctor``'s view of a primary tool) is computed in
+:mod:`.tool_stats` from the same rows.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,14 @@ import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from boss_bot.core.jobs.metrics import METHODS, SUCCESS, JobMetrics
 from boss_bot.core.store.schema import JobRow, MetricRow, now
+from boss_bot.core.store.tool_stats import HEALTH_WINDOW, ToolHealth, ToolStats, primary_health
+from boss_bot.core.store.tool_stats import tool_stats as split_by_tool
 
 
 class MethodStats(BaseModel):
@@ -46,6 +52,8 @@ class Stats(BaseModel):
     fastest: list[JobTiming]
     slowest: list[JobTiming]
     daily: dict[str, dict[str, int]]  # YYYY-MM-DD -> outcome -> count
+    #: Success by platform × tool over the window (jobs since migration 0007).
+    tools: list[ToolStats] = Field(default_factory=list)
 
 
 def percentile(sorted_values: list[float], pct: float) -> float:
@@ -78,6 +86,22 @@ class Metrics:
         async with self._sessions() as s:
             rows = (await s.execute(query)).all()
         return summarise([(m, url) for m, url in rows], platform=platform, days=days)
+
+    async def tool_health(
+        self, primaries: dict[str, tuple[str, ...]], *, window: int = HEALTH_WINDOW
+    ) -> list[ToolHealth]:
+        """Each platform's primary tools over their last ``window`` jobs as the first tool."""
+        rows = []
+        async with self._sessions() as s:
+            for platform in primaries:
+                query = (
+                    select(MetricRow.platform, MetricRow.created_at, MetricRow.tool_attempts)
+                    .where(MetricRow.platform == platform)
+                    .order_by(MetricRow.created_at.desc())
+                    .limit(window * 10)  # room for the jobs another tool was tried first
+                )
+                rows += (await s.execute(query)).all()
+        return primary_health(rows, primaries, window=window)
 
 
 def summarise(rows: list[tuple[MetricRow, str]], *, platform: str | None, days: float) -> Stats:
@@ -123,4 +147,5 @@ def summarise(rows: list[tuple[MetricRow, str]], *, platform: str | None, days: 
         fastest=timed[:3],
         slowest=timed[::-1][:3],
         daily={d: dict(c) for d, c in sorted(daily.items())},
+        tools=split_by_tool(m for m, _ in rows),
     )

@@ -124,6 +124,11 @@ class MetricRow(Base):
     bytes_uploaded: Mapped[int] = mapped_column(BigInteger, default=0)
     outcome: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[float] = mapped_column(Float, default=now, index=True)
+    #: The tool that served the job, or the last one that failed; whether it was not the first
+    #: of the platform's order; each tool's try as ``[tool, outcome, verdict]`` (0007).
+    tool: Mapped[str | None] = mapped_column(String(16))
+    fallback_tool: Mapped[bool | None] = mapped_column(Boolean)
+    tool_attempts: Mapped[list[Any] | None] = mapped_column(JSON)
 
 
 class GuildLimitRow(Base):

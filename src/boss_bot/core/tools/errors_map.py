@@ -12,12 +12,14 @@ from boss_bot.core.errors import (
     AccessDeniedError,
     BossBotError,
     DownloadError,
+    ExtractorError,
     FileTooLargeError,
     GeoBlockedError,
     MediaNotFoundError,
     MediaTooLongError,
     NetworkError,
     NoMediaFoundError,
+    SiteAPIError,
     UnsupportedURLError,
 )
 from boss_bot.core.tools import ytdlp
@@ -26,6 +28,7 @@ from boss_bot.core.tools import ytdlp
 NO_MEDIA_MESSAGE = "I found no downloadable media on that link."
 
 # (pattern, class, user message). First match wins; order from most to least specific.
+# The recorded failures in tests/data/recorded/failures/ (both tools, both paths) pin each rule.
 _RULES: tuple[tuple[re.Pattern[str], type[DownloadError] | None, str], ...] = tuple(
     (re.compile(p, re.IGNORECASE), cls, msg)
     for p, cls, msg in (
@@ -39,21 +42,35 @@ _RULES: tuple[tuple[re.Pattern[str], type[DownloadError] | None, str], ...] = tu
          NoMediaFoundError, "The link redirects in a loop and never reaches the media."),
         (r"does not pass filter \(duration",
          MediaTooLongError, "That is longer than this bot downloads."),
-        (r"geo[- ]?restrict|available in your country|geo[- ]?block",
+        (r"geo[- ]?restrict|available in your country|geo[- ]?block|"
+         r"HTTP Error 451|Unavailable For Legal Reasons",
          GeoBlockedError, "This media is not available in the bot's region."),
         (r"private video|this (video|post|account) is private|login required|sign in|"
          r"requires authentication|use --cookies|HTTP Error 40[13]|"
          r"\b40[13]\b.*(forbidden|unauthori[sz]ed)|"
-         r"AuthorizationError|AuthenticationError|age[- ]restricted|confirm your age",
+         r"AuthorizationError|AuthenticationError|AuthRequired|needed to access|"
+         r"age[- ]restricted|confirm your age",
          AccessDeniedError, "This media is private or needs a login."),
         (r"HTTP Error 404|\b404\b|not found|NotFoundError|has been removed|no longer available|"
-         r"video unavailable|deleted|does not exist",
+         r"video unavailable|deleted|does not exist|HTTP Error 410|\b410 Gone|"
+         r"\b(tweet|post|video|media)(?: #\d+)? (?:is )?unavailable",
          MediaNotFoundError, "The media was not found (deleted, removed or a wrong link)."),
         (r"Unsupported URL|No suitable extractor|NoExtractorError",
          UnsupportedURLError, "I don't know how to download from that link."),
         (r"no video formats found|no media found|nothing to download|No video could be found|"
-         r"Requested format is not available|no (images|files) found",
+         r"Requested format is not available|no (images|files) found|HTML response",
          NoMediaFoundError, "I found no downloadable media on that page."),
+        # A 4xx other than the ones above (429 is "slow down", below): the site refused how
+        # this tool asked. Before the network rule, which takes gallery-dl's HttpError.
+        (r"HTTP Error 4(?!29)\d\d\b|'4(?!29)\d\d [^']*' for '|"
+         r"(?:\]|ERROR:)\s*4(?!29)\d\d [A-Z][A-Za-z ]+\(|API request failed(?! \(5\d\d)",
+         SiteAPIError, "The site refused the request; try again later."),
+        # The tool's extractor choked on what the site sent: the site changed, or the tool is
+        # out of date (yt-dlp asks for a bug report, gallery-dl reports an unexpected error).
+        (r"please report this issue|An unexpected error occurred|Unable to extract|"
+         r"An extractor error has occurred|Failed to parse JSON data",
+         ExtractorError, "The download tool could not read that page (the site may have "
+         "changed); try again later."),
         (r"HTTP Error 5\d\d|\b5\d\d\b.*(server|gateway|unavailable)|"
          r"HTTP Error 429|Too Many Requests|"
          r"timed? ?out|Connection (reset|refused|aborted)|Temporary failure in name resolution|"

@@ -206,9 +206,38 @@ class _RecordingOutput:
 
 
 def _gallerydl_has_extractor(url: str) -> bool:
+    return _gallerydl_extractor(url) is not None
+
+
+def _gallerydl_extractor(url: str) -> str | None:
+    """gallery-dl's extractor for ``url`` as ``category:subcategory`` (None: it has none)."""
     import gallery_dl.extractor
 
-    return gallery_dl.extractor.find(url) is not None
+    try:
+        found = gallery_dl.extractor.find(url)
+    except Exception:  # an extractor's constructor choking on a URL: it cannot read it
+        return None
+    return f"{found.category}:{found.subcategory}" if found is not None else None
+
+
+def _ytdlp_extractor(url: str) -> str | None:
+    """The first of yt-dlp's extractors that takes ``url`` (``generic`` comes last)."""
+    from yt_dlp.extractor import gen_extractor_classes
+
+    for ie in gen_extractor_classes():
+        try:
+            if ie.suitable(url):
+                return str(ie.IE_NAME)
+        except Exception:  # noqa: S112 (a broken pattern is that extractor's problem only)
+            continue
+    return None
+
+
+def probe(req: dict[str, Any], proto: _Proto) -> None:
+    """Which extractor each tool has for a URL: patterns only, no request (a few ms, warm)."""
+    url = str(req.get("url") or "")
+    extractors = {"gallery-dl": _gallerydl_extractor(url), "yt-dlp": _ytdlp_extractor(url)}
+    proto.send({"type": protocol.DONE, "extractors": extractors})
 
 
 def _run_gallerydl(req: protocol.DownloadRequest, proto: _Proto, tail: _LogTail) -> dict[str, Any]:
@@ -320,6 +349,8 @@ def main() -> None:
             handle(req, proto)
         elif req.get("op") == "expand":
             expand(req, proto)
+        elif req.get("op") == "probe":
+            probe(req, proto)
 
 
 if __name__ == "__main__":

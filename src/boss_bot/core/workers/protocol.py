@@ -1,8 +1,11 @@
 """The line protocol between the pool (parent) and a worker process (child).
 
 One JSON object per line. Parent → child on stdin: ``{"op": "download", ...}`` (see
-:class:`DownloadRequest`). Child → parent on its own protocol pipe (the child's original stdout;
-its fd 1 is pointed at stderr so libraries that print cannot corrupt the stream):
+:class:`DownloadRequest`), or ``{"op": "probe", "url": str}`` (which extractor each tool has
+for a URL, answered ``{"type": "done", "extractors": {"gallery-dl": str | null, "yt-dlp":
+str | null}}``; see :class:`ProbeRequest`). Child → parent on its own protocol pipe (the
+child's original stdout; its fd 1 is pointed at stderr so libraries that print cannot corrupt
+the stream):
 
 - ``{"type": "ready", "pid": int, "warm_seconds": float}`` once, after imports;
 - ``{"type": "progress", "status": str, "downloaded_bytes", "total_bytes", "speed", "filename"}``;
@@ -37,3 +40,11 @@ class DownloadRequest(TypedDict):
     ytdlp_params: dict[str, Any]
     gallerydl_config: list[list[Any]]
     gallerydl_config_file: str | None
+
+
+class ProbeRequest(TypedDict):
+    """Which extractor each tool has for ``url`` (no network): gallery-dl's
+    ``category:subcategory``, yt-dlp's ``IE_NAME`` (``generic`` when only that matches)."""
+
+    op: Literal["probe"]
+    url: str

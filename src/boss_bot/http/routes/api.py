@@ -209,6 +209,7 @@ async def platforms(request: Request, _caller: CallerDep) -> Platforms:
                 tool=s.tool,
                 use_api_client=settings.use_api_client(s.name),
                 flag=f"{s.name.upper()}_USE_API_CLIENT",
+                tools=list(settings.tool_order(s.name)),
             )
             for s in STRATEGIES
         ],

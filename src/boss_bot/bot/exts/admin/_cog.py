@@ -12,6 +12,7 @@ from boss_bot.bot.checks import admin_only
 from boss_bot.bot.exts.admin._cleanup import MIN_AGE_SECONDS, remove_dirs, stale_request_dirs
 from boss_bot.bot.installs import server_only
 from boss_bot.bot.progress import human_bytes
+from boss_bot.core.links import LINKS_DIR, expired_link_dirs
 
 if TYPE_CHECKING:
     from boss_bot.bot.client import BossBot
@@ -67,4 +68,10 @@ class Admin(commands.Cog):
         root = self.bot.settings.requests_dir
         stale = await asyncio.to_thread(stale_request_dirs, root, in_use=busy, min_age=min_age)
         count, freed = await asyncio.to_thread(remove_dirs, stale)
-        await ctx.send(f"Removed {count} request folder(s), {human_bytes(freed)} freed.")
+        links_root = self.bot.settings.download_dir / LINKS_DIR
+        expired = await asyncio.to_thread(expired_link_dirs, links_root)
+        gone, freed_links = await asyncio.to_thread(remove_dirs, expired)
+        text = f"Removed {count} request folder(s), {human_bytes(freed)} freed."
+        if gone:
+            text += f" Removed {gone} expired link(s), {human_bytes(freed_links)} freed."
+        await ctx.send(text)

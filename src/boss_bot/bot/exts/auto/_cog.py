@@ -95,6 +95,7 @@ class Auto(commands.Cog):
                     auto=True,
                     spoiler=spoiler,
                     on_sensitive=on_sensitive,
+                    too_big=rules.too_big,
                 )
                 attachment = Attachment(post.uploader(limit, message.author.id))
                 try:

@@ -48,6 +48,7 @@ PAGES: tuple[Page, ...] = (
     Page("access", "Channels and roles", ("allowed_channels", "denied_channels", "allowed_roles"),
          clears=("allowed_channels", "denied_channels", "allowed_roles")),
     Page("media", "Media", ("sensitive", "original", "quality"), toggles=("nsfw_spoiler",)),
+    Page("size", "Files too big to post", ("too_big",)),
 )  # fmt: skip
 PAGE_BY_NAME = {p.name: p for p in PAGES}
 

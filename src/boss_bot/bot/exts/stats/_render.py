@@ -60,7 +60,7 @@ def stats_embed(stats: Stats, *, with_chart: bool) -> discord.Embed:
         scope = stats.platform or "any platform"
         embed.description = f"No downloads from {scope} in the last {stats.days:g} days."
     for name, value in fields:
-        embed.add_field(name=name, value=value[:1024], inline=name not in ("Methods",))
+        embed.add_field(name=name, value=value[:1024], inline=name not in ("Methods", "Tools"))
     if with_chart:
         embed.set_image(url=f"attachment://{CHART_NAME}")
         embed.set_footer(text="Left: jobs per day by outcome · right: median download time")
