@@ -30,9 +30,12 @@ difference (goal ≤ 100 ms).
 
 Checks, reported as FAIL lines (nothing is asserted): every status message ends ✅ without
 having shown another outcome first, every file is posted exactly once and under the limit, and
-the double answered no 413. A batch that stops making progress for STALL_SECONDS is given up
-and its unfinished jobs listed. ``--keep`` keeps the temp dir with the bot's and each worker's
-log.
+the double answered no 413. When no job changes state for WATCHDOG_SECONDS (30 s) a watchdog
+dumps the stacks of the bot (this process: threads and asyncio tasks, into stacks-*.txt) and
+of every worker (SIGUSR1: each prints its threads and asyncio tasks into its log); a batch
+that stops making progress for STALL_SECONDS is given up and its unfinished jobs listed.
+``--repeat N`` runs the configurations N times over, to look for a stall that shows up
+rarely. ``--keep`` keeps the temp dir with the bot's and each worker's log.
 
 ``--smoke`` (what `make test` runs): one configuration (1 worker, threads=0), 2 clip jobs of a
 1 s clip (still over the limit, so compressed), one warm-up and one overhead run per mode; no
@@ -46,6 +49,7 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import faulthandler
 import logging
 import os
 import shutil
@@ -54,7 +58,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,6 +77,7 @@ from tests.support.redis import redis_server  # noqa: E402
 from tests.support.redis import unavailable_reason as redis_unavailable  # noqa: E402
 
 from boss_bot.bot.client import BossBot  # noqa: E402
+from boss_bot.cli.diagnostics import print_tasks  # noqa: E402
 from boss_bot.core.distributed import Tickets  # noqa: E402
 from boss_bot.core.settings import BossSettings  # noqa: E402
 from boss_bot.core.store import open_store  # noqa: E402
@@ -87,6 +92,11 @@ QUOTAS = {"user_rate_limit": 0, "max_queued_per_user": 1000, "max_queue_size": 1
 WORKER_START_TIMEOUT = 60.0
 #: A batch is given up when nothing was posted or finished for this long.
 STALL_SECONDS = 60.0
+#: No job changing state for this long: the watchdog dumps every process's stacks (once per
+#: batch: SIGUSR1 to each worker, which prints its threads and tasks to its log; the bot's own
+#: threads and tasks to stacks-*.txt in the work dir), then the batch goes on until
+#: STALL_SECONDS.
+WATCHDOG_SECONDS = 30.0
 
 
 @dataclass
@@ -189,9 +199,17 @@ class Outcome:
     elapsed: float  # first user message → last attachment stored
     per_job: list[float]  # each request's message → its attachment
     problems: list[str]
+    #: The watchdog fired (no state change for WATCHDOG_SECONDS) and dumped the stacks.
+    stalled: bool = False
 
 
-async def run_batch(scene: Scene, urls: list[str], *, timeout: float) -> Outcome:
+async def run_batch(
+    scene: Scene,
+    urls: list[str],
+    *,
+    timeout: float,
+    on_stall: Callable[[], Awaitable[None]] | None = None,
+) -> Outcome:
     """Post ``$download <url>`` for every URL (round-robin over the users), wait until each file
     is posted and each status shows an outcome, and check each file was posted once, under the
     limit, and that each status went straight to ✅."""
@@ -212,7 +230,7 @@ async def run_batch(scene: Scene, urls: list[str], *, timeout: float) -> Outcome
 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    moved, seen = loop.time(), -1
+    moved, seen, dumped = loop.time(), -1, False
     while True:
         try:
             await scene.double.wait_until(settled, 5)
@@ -221,6 +239,9 @@ async def run_batch(scene: Scene, urls: list[str], *, timeout: float) -> Outcome
             now, done = loop.time(), progress()
             if done != seen:
                 moved, seen = now, done
+            if now - moved >= WATCHDOG_SECONDS and not dumped and on_stall is not None:
+                dumped = True
+                await on_stall()
             if now < deadline and now - moved < STALL_SECONDS:
                 continue
         posts = scene.posts_of(stems)
@@ -234,7 +255,7 @@ async def run_batch(scene: Scene, urls: list[str], *, timeout: float) -> Outcome
                 stuck.append(f"{st.content.splitlines()[-1]!r} ({len(st.edits)} edits; "
                              f"job {job.status if job else '?'})")  # fmt: skip
         why = "no progress for %.0f s" % (now - moved) if now < deadline else f"{timeout:.0f} s"
-        return Outcome(0.0, [], [f"gave up ({why}):", *stuck])
+        return Outcome(0.0, [], [f"gave up ({why}):", *stuck], stalled=dumped)
     await asyncio.sleep(1.0)  # the last status edits
     problems = []
     early: collections.Counter[str] = collections.Counter()
@@ -274,7 +295,10 @@ async def run_batch(scene: Scene, urls: list[str], *, timeout: float) -> Outcome
         if found:
             per_job.append(found[0].created_monotonic - sent)
     last_post = max(m.created_monotonic for ms in posts.values() for m in ms)
-    return Outcome(last_post - asked[0][1], per_job, problems)
+    if dumped:
+        problems.append(f"watchdog: no job changed state for {WATCHDOG_SECONDS:.0f} s "
+                        "(stacks dumped; the batch then finished)")  # fmt: skip
+    return Outcome(last_post - asked[0][1], per_job, problems, stalled=dumped)
 
 
 # --- workers ---------------------------------------------------------------------------------
@@ -316,6 +340,21 @@ class Workers:
                 raise RuntimeError(f"worker did not report in:\n{self.tail(worker)}")
             await asyncio.sleep(0.1)
         return worker
+
+    async def dump_stacks(self, work: Path, say: Callable[[str], None]) -> None:
+        """The watchdog's dump: every worker's threads and tasks (SIGUSR1: into its log) and this
+        process's own threads and asyncio tasks (the bot runs here) into a file."""
+        for w in self.running:
+            with contextlib.suppress(ProcessLookupError):
+                w.proc.send_signal(signal.SIGUSR1)
+        path = work / f"stacks-{time.strftime('%H%M%S')}.txt"
+        with path.open("w") as out:
+            faulthandler.dump_traceback(file=out, all_threads=True)
+            print_tasks(out)  # what a worker prints on SIGUSR1
+        say(
+            f"    watchdog: no job changed state for {WATCHDOG_SECONDS:.0f} s; stacks in "
+            f"{path} and each worker's log ({', '.join(str(w.log) for w in self.running)})"
+        )
 
     @staticmethod
     def tail(worker: Worker) -> str:
@@ -467,7 +506,10 @@ async def distributed(
                 say(f"  {label}: {args.jobs} jobs ...")
                 urls = media.clip_urls(tag, args.jobs)
                 cpu.start()
-                out = await run_batch(scene, urls, timeout=60 + 10 * args.jobs)
+                out = await run_batch(
+                    scene, urls, timeout=60 + 10 * args.jobs,
+                    on_stall=lambda: workers.dump_stacks(work, say),
+                )  # fmt: skip
                 row = Row(label, count, threads, out, *cpu.stop())
                 rows.append(row)
                 problems += [f"{label}: {p}" for p in out.problems]
@@ -539,11 +581,17 @@ def main() -> None:
     parser.add_argument(
         "--smoke", action="store_true", help="1 worker, 2 small jobs, no figure judged (make test)"
     )
+    parser.add_argument(
+        "--repeat", type=int, default=1, metavar="N",
+        help="run the configurations N times over (e.g. --configs 1:1 --repeat 20 --runs 0 to "
+        "look for stalls: the watchdog dumps stacks when no job changes state for 30 s)",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.smoke:
         args.jobs, args.users, args.runs, args.configs = 2, 2, 1, "1:0"
         args.seconds, args.bitrate = 1.0, "40000k"
     args.configs = [tuple(int(x) for x in c.split(":")) for c in args.configs.split(",") if c]
+    args.configs *= max(1, args.repeat)
     for reason in (pg_unavailable(), redis_unavailable()):
         if reason:
             sys.exit(f"cannot run: {reason} (make setup installs it)")
@@ -599,6 +647,12 @@ def main() -> None:
         mx = max(o.per_job, default=0)
         print(f"  {row.label:<34} {o.elapsed:7.1f}s {row.per_min:9.1f} {p50:7.1f}s {mx:7.1f}s"
               f" {row.cpu_per_job:10.1f} {row.others:6.0%}")  # fmt: skip
+    if args.repeat > 1:
+        fired = [i + 1 for i, r in enumerate(rows) if r.outcome.stalled]
+        print(
+            f"  watchdog (no job changed state for {WATCHDOG_SECONDS:.0f} s): fired in "
+            f"{len(fired)} of {len(rows)} batches{f' (batches {fired})' if fired else ''}"
+        )
     busy = any(r.others > 0.05 for r in rows)
     print("  (job p50/max: a user's message → its file posted. CPU-s/job: CPU time of the bot,"
           " workers, encoders, PostgreSQL, Redis and the double per job. others: the share of"

@@ -206,3 +206,19 @@ async def test_the_jobs_metrics_row_and_the_counter_say_which_tool(
     assert gdl.failing_since == served.created_at and gdl.last_success is None
     assert (ydl.jobs, ydl.succeeded, ydl.as_fallback, ydl.failing_since) == (1, 1, 1, None)
     assert ydl.last_success == served.created_at
+
+
+async def test_a_transient_failure_retried_is_counted_once_per_retry(
+    start_pipeline: StartPipeline,  # noqa: F811
+    media_server: MediaServer,
+) -> None:
+    pipeline = await start_pipeline(generic_tools="yt-dlp", download_max_attempts=3)
+    labels = {"platform": "generic"}
+    before = pipeline.telemetry.value("boss_download_retries_total", labels)
+    bad = await pipeline.run(request(media_server.url("status/503.mp4?retried"), upload=False))
+    assert isinstance(bad, JobResult) and bad.outcome == "failed"
+    async with pipeline.store.engine.connect() as conn:
+        row = (await conn.execute(select(MetricRow).where(MetricRow.job_id == bad.job.id))).one()
+    assert [verdict for _, _, verdict in row.tool_attempts] == ["transient"] * 3
+    # Three tries are two retries: the last one ran out of attempts and was not retried.
+    assert pipeline.telemetry.value("boss_download_retries_total", labels) - before == 2

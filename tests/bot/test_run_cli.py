@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -68,3 +69,28 @@ async def test_good_token_connects_and_stops_gracefully(tmp_path: Path, sig: int
     assert proc.returncode == 0, err.decode()
     assert "stopping" in err.decode() and "Traceback" not in err.decode()
     assert double.gateway.connections, "it did connect"
+
+
+async def test_sigusr1_prints_threads_and_tasks_and_the_bot_carries_on(tmp_path: Path) -> None:
+    async with DiscordDouble() as double:
+        double.add_guild("g")
+        proc = await _bossctl_run(
+            _env(tmp_path, DISCORD_TOKEN=double.token, DISCORD_API_BASE_URL=double.api_base,
+                 DISCORD_GATEWAY_URL=double.gateway_url)
+        )  # fmt: skip
+        try:
+            await double.wait_for_gateway(timeout=60)
+            proc.send_signal(signal.SIGUSR1)
+            await asyncio.sleep(1.0)  # the task dump runs on the loop, after the signal
+            assert proc.returncode is None, "SIGUSR1 must not stop the bot"
+            proc.send_signal(signal.SIGTERM)
+            _out, err = await asyncio.wait_for(proc.communicate(), 30)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.communicate()
+    text = err.decode()
+    assert proc.returncode == 0, text[-2000:]
+    assert "Current thread 0x" in text and "(most recent call first)" in text
+    assert re.search(r"asyncio: \d+ task\(s\)", text), text[-2000:]
+    assert "--- task pipeline-pump: <coroutine object Scheduler.pump" in text  # the loop's tasks

@@ -216,7 +216,7 @@ async def test_server_port_in_use_is_a_clear_error_and_stop_is_idempotent() -> N
 
 
 async def test_start_if_enabled_serves_only_when_enabled(
-    make_settings: Callable[..., BossSettings],
+    make_settings: Callable[..., BossSettings], caplog: pytest.LogCaptureFixture
 ) -> None:
     import httpx
 
@@ -227,14 +227,25 @@ async def test_start_if_enabled_serves_only_when_enabled(
     try:
         assert await start_if_enabled(make_settings(), store) is None
         settings = make_settings(http_enabled=True, http_port=0)
-        server = await start_if_enabled(settings, store, gateway_connected=lambda: True)
+        with caplog.at_level(logging.INFO, logger="boss_bot.http"):
+            server = await start_if_enabled(settings, store, gateway_connected=lambda: True)
         assert server is not None
+        said = [r.getMessage() for r in caplog.records if r.name == "boss_bot.http"]
+        assert said == [f"dashboard: {server.url}/ cannot be signed in to: API_TOKENS is empty"]
         try:
             async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
                 assert (await client.get("/healthz")).status_code == 200
                 assert (await client.get("/readyz")).json()["checks"]["gateway"]["ok"] is True
         finally:
             await server.stop()
+        caplog.clear()
+        signed = make_settings(http_enabled=True, http_port=0, api_tokens="ops:" + "t" * 32)
+        with caplog.at_level(logging.INFO, logger="boss_bot.http"):
+            server = await start_if_enabled(signed, store)
+        assert server is not None
+        await server.stop()
+        said = [r.getMessage() for r in caplog.records if r.name == "boss_bot.http"]
+        assert said == [f"dashboard: {server.url}/ (sign in with a token from API_TOKENS)"]
     finally:
         await store.close()
 

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from boss_bot.cli.context import EXIT_FAILED, EXIT_USAGE, state
+from boss_bot.cli.diagnostics import install_stack_dumps
 
 
 def run(
@@ -71,6 +72,7 @@ def run(
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
                 loop.add_signal_handler(sig, stop)
+        install_stack_dumps(loop)  # kill -USR1 <pid>: every thread's and task's stack
         async with bot:
             await bot.start(settings.discord_token.get_secret_value())  # type: ignore[union-attr]
         if closing:

@@ -7,6 +7,7 @@ store objects, and closes it. ``--json`` output is documented in docs/cli.md.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -75,14 +76,21 @@ def queue_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List jobs, newest first."""
+    from boss_bot.core.jobs import stalled_for
+
+    settings = state(ctx).settings()
     jobs = with_store(ctx, lambda s: s.queue.list(status=status, limit=limit))
-    if as_json:
-        emit_json([j.__dict__ for j in jobs])
+    now = time.time()
+    stalled = {j.id: stalled_for(j, now, settings) is not None for j in jobs}
+    if as_json:  # every field but the interaction's reply (its token is a credential)
+        emit_json([{**{k: v for k, v in j.__dict__.items() if k != "reply"},
+                    "stalled": stalled[j.id]} for j in jobs])  # fmt: skip
         return
     if not jobs:
         typer.echo("no jobs")
     for j in jobs:
-        typer.echo(f"{j.id}  {j.status:10} {j.kind:13} user {j.user_id:<20} "
+        status = "stalled" if stalled[j.id] else j.status
+        typer.echo(f"{j.id}  {status:10} {j.kind:13} user {j.user_id:<20} "
                    f"{_when(j.created_at)}  {j.url}")  # fmt: skip
 
 

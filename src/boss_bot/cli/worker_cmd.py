@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from boss_bot.cli.context import EXIT_FAILED, EXIT_USAGE, state
+from boss_bot.cli.diagnostics import install_stack_dumps
 
 if TYPE_CHECKING:
     from boss_bot.core.settings import BossSettings
@@ -57,8 +58,12 @@ def worker(
 
         return await start_if_enabled(settings, store, pipeline=pipeline, submits=False)
 
+    async def main() -> None:
+        install_stack_dumps(asyncio.get_running_loop())  # kill -USR1: threads and tasks
+        await serve(settings, lambda pipeline: RestHost(settings, pipeline), start_http)
+
     try:
-        asyncio.run(serve(settings, lambda pipeline: RestHost(settings, pipeline), start_http))
+        asyncio.run(main())
     except discord.LoginFailure:
         typer.echo("error: Discord rejected DISCORD_TOKEN (invalid or revoked token)", err=True)
         raise typer.Exit(EXIT_USAGE) from None

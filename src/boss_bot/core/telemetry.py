@@ -20,6 +20,8 @@ Series (all prefixed ``boss_``; counters end in ``_total``)::
     queue_oldest_age_seconds                gauge      oldest queued job's age (scrape time)
     store_up                                gauge      1 when the store answered the scrape
     active_downloads, active_encodes        gauge      in progress in this process
+    jobs_stalled_total{stage}               counter    jobs seen stalled (core/jobs/stall.py)
+    jobs_stalled_now                        gauge      jobs of this process stalled now
     discord_upload_too_large_total          counter    batches refused as too large (413)
     discord_retries_total{reason}           counter    uploads tried again (after a 413, …)
     download_retries_total{platform}        counter    attempts retried after transient errors
@@ -160,6 +162,13 @@ class Telemetry:
         self.discord_retries = Counter(
             "boss_discord_retries", "Discord uploads retried, by reason.", ["reason"], registry=r
         )
+        self.jobs_stalled_total = Counter(
+            "boss_jobs_stalled", "Jobs seen stalled (longer in one stage than it allows), by "
+            "stage; each job and stage once.", ["stage"], registry=r,
+        )  # fmt: skip
+        self.jobs_stalled = Gauge(
+            "boss_jobs_stalled_now", "Jobs of this process stalled now.", registry=r
+        )
         self.download_retries = Counter(
             "boss_download_retries", "Download attempts retried after a transient error.",
             ["platform"], registry=r,
@@ -187,6 +196,10 @@ class Telemetry:
             self.tool_attempts.labels(
                 platform, tool_label(attempt.tool), verdict_label(attempt.verdict)
             ).inc()
+        # A transient try followed by another was retried (the last one, if transient, ran
+        # out of attempts).
+        if retried := sum(a.verdict == "transient" for a in m.tool_attempts[:-1]):
+            self.download_retries.labels(platform).inc(retried)
         if m.download_seconds is not None:
             self.download_seconds.labels(platform, method).observe(m.download_seconds)
         if m.bytes_downloaded:
@@ -208,10 +221,6 @@ class Telemetry:
         """An upload to Discord is being tried again (``too_large``: refitted after a 413;
         ``rate_limited`` / ``server_error``: discord.py retries by itself)."""
         self.discord_retries.labels(reason).inc()
-
-    def download_retry(self, platform: str | None) -> None:
-        """A download attempt failed transiently and is retried."""
-        self.download_retries.labels(platform_label(platform)).inc()
 
     @contextlib.contextmanager
     def active_download(self) -> Iterator[None]:

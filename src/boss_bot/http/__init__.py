@@ -9,6 +9,7 @@ is Discord-specific (is the gateway connected?) as plain callables in :class:`Se
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,8 @@ from boss_bot.core.store import Store
 from boss_bot.http.app import OPENAPI_URL, create_app
 from boss_bot.http.server import HttpServer, start_http_server
 from boss_bot.http.services import Services
+
+log = logging.getLogger(__name__)
 
 
 async def serve(services: Services) -> HttpServer:
@@ -52,7 +55,13 @@ async def start_if_enabled(
         if submits:
             services.submit, services.cancel = pipeline.submit, pipeline.cancel
             services.retry, services.set_priority = pipeline.retry, pipeline.set_priority
-    return await serve(services)
+    server = await serve(services)
+    if settings.dashboard_enabled:  # the address an operator opens
+        if settings.api_clients():
+            log.info("dashboard: %s/ (sign in with a token from API_TOKENS)", server.url)
+        else:
+            log.warning("dashboard: %s/ cannot be signed in to: API_TOKENS is empty", server.url)
+    return server
 
 
 __all__ = [

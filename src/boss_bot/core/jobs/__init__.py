@@ -23,6 +23,7 @@ from boss_bot.core.jobs.job import (
 from boss_bot.core.jobs.limits import LimitBook
 from boss_bot.core.jobs.metrics import SUCCESS, JobMeter, JobMetrics
 from boss_bot.core.jobs.requests import InteractionReply, JobRequest, media_key_for, platform_of
+from boss_bot.core.jobs.stall import stalled_for
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -45,4 +46,5 @@ __all__ = [
     "media_key_for",
     "platform_of",
     "read_job",
+    "stalled_for",
 ]

@@ -65,6 +65,8 @@ class Job:
     #: Asked through an interaction: where it is answered (see ``InteractionReply``). Holds the
     #: interaction's token, so it is left out of the repr.
     reply: dict[str, Any] | None = field(default=None, repr=False)
+    #: When it last changed stage or status (see :mod:`boss_bot.core.jobs.stall`).
+    stage_at: float | None = None
 
     @property
     def active(self) -> bool:

@@ -120,6 +120,7 @@ class Pipeline:
             owner=owner,
             start_job=self.runner.start,
             adopt=self.adopter.adopt_soon,
+            telemetry=telemetry,
         )
         self._pump_task: asyncio.Task[None] | None = None
 

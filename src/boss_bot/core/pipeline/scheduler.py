@@ -12,6 +12,9 @@ One task per pipeline loops until the pipeline closes. Each tick, by role:
 * **renew** (worker, every third of the lease): extend the leases of the jobs running here;
   a job whose lease was lost belongs to another worker now and is stopped without a write.
 * **announce** (embedded, worker): tell waiting jobs their new queue position.
+* **stalls** (every ``STALL_CHECK_SECONDS``): a job running here that stayed in one stage
+  longer than it allows (:mod:`boss_bot.core.jobs.stall`) is logged once per stage and counted
+  (``boss_jobs_stalled_total``, ``boss_jobs_stalled_now``).
 
 Woken early by submits, finishes and retries (:attr:`HeldJobs.wake`). A failing tick (a
 database hiccup) is logged and the next one tries again.
@@ -22,16 +25,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from boss_bot.core.jobs import FINAL_STATUSES, read_job
+from boss_bot.core.jobs import FINAL_STATUSES, read_job, stalled_for
 from boss_bot.core.pipeline.held import Held, HeldJobs
 from boss_bot.core.pipeline.types import AdoptReason, JobResult, Role, Stage
 
 if TYPE_CHECKING:
     from boss_bot.core.jobs import Job, JobQueue
     from boss_bot.core.settings import BossSettings
+    from boss_bot.core.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +44,8 @@ log = logging.getLogger(__name__)
 ACTIVE_CLAIMED = ("running", "uploading")
 #: Seconds between two looks at the database for cancels made elsewhere and new positions.
 POLL_SECONDS = 1.0
+#: Seconds between two looks for stalled jobs.
+STALL_CHECK_SECONDS = 10.0
 
 #: Starts a claimed job's task (the pipeline's job runner).
 StartJob = Callable[[Held, "Job"], None]
@@ -59,6 +66,7 @@ class Scheduler:
         owner: str | None,
         start_job: StartJob,
         adopt: AdoptJob,
+        telemetry: Telemetry,
     ) -> None:
         self.settings = settings
         self.queue = queue
@@ -67,12 +75,16 @@ class Scheduler:
         self.owner = owner
         self._start_job = start_job
         self._adopt = adopt
+        self.telemetry = telemetry
         self.closing = False
+        #: (job id, stage) already reported as stalled: each is logged and counted once.
+        self._stalls_told: set[tuple[str, str]] = set()
 
     async def pump(self) -> None:
         """Claim, watch, renew and announce until :attr:`closing` (see the module docstring)."""
         loop = asyncio.get_running_loop()
         next_watch = next_renew = 0.0
+        next_stalls = loop.time() + STALL_CHECK_SECONDS
         while not self.closing:
             self.held.wake.clear()
             try:
@@ -85,6 +97,9 @@ class Scheduler:
                     next_renew = loop.time() + self.settings.worker_lease_seconds / 3
                     await self.renew()
                 await self.announce()
+                if loop.time() >= next_stalls:
+                    next_stalls = loop.time() + STALL_CHECK_SECONDS
+                    await self.check_stalls()
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database hiccup must not stop scheduling for good
@@ -150,6 +165,26 @@ class Scheduler:
             if job is not None and job.active:
                 log.warning("job %s: lease lost; another worker has it now", job_id)
                 self.held.stop(entry, job, "lost")
+
+    async def check_stalls(self) -> None:
+        """Report the jobs running here that stay too long in one stage (see the docstring)."""
+        running = [job_id for job_id, entry in self.held.live.items() if entry.task is not None]
+        stalled = 0
+        now = time.time()
+        for job_id in running:
+            job = await read_job(self.queue, job_id)
+            over = stalled_for(job, now, self.settings) if job is not None else None
+            if job is None or over is None:
+                continue
+            stalled += 1
+            if (job_id, job.stage) not in self._stalls_told:
+                self._stalls_told.add((job_id, job.stage))
+                stage = job.stage.split(" ", 1)[0]
+                self.telemetry.jobs_stalled_total.labels(stage).inc()
+                log.warning("job %s stalled: no change in stage %r for %.0f s longer than it "
+                            "allows", job_id, job.stage, over)  # fmt: skip
+        self.telemetry.jobs_stalled.set(stalled)
+        self._stalls_told = {told for told in self._stalls_told if told[0] in self.held.live}
 
     async def announce(self) -> None:
         """Tell waiting jobs (those with a listener) their changed queue positions."""

@@ -76,6 +76,13 @@ class StoreSettings(BaseSettings):
         description="A running job's lease: its worker renews it every third of this; when a "
         "worker dies, another takes the job over once the lease has run out.",
     )
+    stall_seconds: int = Field(
+        default=900,
+        ge=30,
+        description="A running job that stays this long in one stage (compressing one file, "
+        "posting one message, …; downloading is allowed its attempts' timeouts) is reported "
+        "as stalled: logged, counted in /metrics, marked by bossctl queue list.",
+    )
     worker_job_timeout_seconds: int = Field(
         default=3600, ge=10, description="A worker gives up on one job after this long."
     )

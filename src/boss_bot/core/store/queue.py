@@ -132,6 +132,8 @@ class SqlJobQueue:
         values = dict(fields) if stage is None else {"stage": stage, **fields}
         if not values:
             return
+        if "stage" in values or "status" in values:
+            values["stage_at"] = now()  # the stall watchdog's clock
         statement = sql.set_stage_statement(tuple(values))
         params = {"target": job_id, **sql.params(values)}
         await self._db.write(lambda conn: conn.execute(statement, params).close())

@@ -87,6 +87,7 @@ _CLAIM_VALUES = {
     "status": RUNNING,
     "stage": "starting",
     "started_at": bindparam("p_started_at"),
+    "stage_at": bindparam("p_started_at"),
     "attempts": _T.c.attempts + 1,
 }
 # UPDATE … RETURNING (SQLite ≥ 3.35, PostgreSQL): the move and the new row in one statement;
@@ -161,6 +162,7 @@ def finish_statement(names: tuple[str, ...]) -> Any:
                 "status": bindparam("p_status"),
                 "stage": bindparam("p_status"),
                 "finished_at": bindparam("p_finished_at"),
+                "stage_at": bindparam("p_finished_at"),
                 **{name: bindparam(f"p_{name}") for name in names},
             }
         )

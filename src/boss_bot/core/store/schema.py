@@ -57,6 +57,8 @@ class JobRow(Base):
     #: Asked through an interaction: its follow-up webhook (application id, token, expiry,
     #: per-file limit). A credential for 15 minutes, so never part of ``options`` (0005).
     reply: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: When the job last changed stage or status: the stall watchdog's clock (0008).
+    stage_at: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[float] = mapped_column(Float, default=now)
     started_at: Mapped[float | None] = mapped_column(Float)
     finished_at: Mapped[float | None] = mapped_column(Float)
