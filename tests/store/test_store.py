@@ -259,3 +259,32 @@ async def test_leases_renew_expire_and_release(store: Store) -> None:
     async with store.queue._sessions.begin() as s:
         await s.execute(update(JobRow).values(lease_expires_at=time.time() - 1))
     assert await q.reclaim_expired() == []
+
+
+async def test_a_preparing_job_keeps_its_place_but_is_claimed_only_once_ready(
+    store: Store,
+) -> None:
+    """Distributed mode: the bot enqueues a command's job as ``preparing`` while it posts the
+    status message. A worker's claim (for any ticket) passes it over, so no worker posts a
+    second status message; its queue position still counts it. Once ready it is claimed, and
+    a job whose dispatcher died before that is opened after the grace."""
+    q = store.queue
+    held = await q.enqueue(spec(1, 0), preparing=True)
+    assert held.stage == "preparing" and held.status == "queued"
+    other = await q.enqueue(spec(2, 0))
+    assert await q.position(held.id) == 1 and await q.position(other.id) == 2
+    got = await q.claim(owner="w1", lease_seconds=60)
+    assert got is not None and got.id == other.id
+    assert await q.claim(owner="w1", lease_seconds=60) is None  # only the preparing one is left
+    await q.mark_ready(held.id)
+    ready = await q.claim(owner="w1", lease_seconds=60)
+    assert ready is not None and ready.id == held.id and ready.stage == "starting"
+    await q.mark_ready(held.id)  # a late mark changes nothing once the job runs
+    assert (await q.get(held.id)).stage == "starting"  # type: ignore[union-attr]
+
+    abandoned = await q.enqueue(spec(3, 0), preparing=True)
+    assert await q.mark_stale_ready(60) == 0  # younger than the grace: its host may be posting
+    assert await q.claim(owner="w2", lease_seconds=60) is None
+    assert await q.mark_stale_ready(0) == 1
+    again = await q.claim(owner="w2", lease_seconds=60)
+    assert again is not None and again.id == abandoned.id

@@ -26,6 +26,11 @@ FAILED = "failed"
 CANCELLED = "cancelled"
 ACTIVE_STATUSES = (QUEUED, RUNNING, UPLOADING)
 FINAL_STATUSES = (SUCCEEDED, FAILED, CANCELLED)
+#: The stage of a queued job whose host is still getting ready (a dispatcher posting its status
+#: message): no worker claims it until :meth:`JobQueue.mark_ready` (or ``PREPARING_GRACE_SECONDS``
+#: later, in case that host died meanwhile).
+PREPARING = "preparing"
+PREPARING_GRACE_SECONDS = 30.0
 
 #: Job kinds.
 KINDS = ("download", "download-only", "yt-download", "yt-playlist")
@@ -76,7 +81,9 @@ class Job:
 class JobQueue(Protocol):
     """The persisted queue: every request is a job before any work starts."""
 
-    async def enqueue(self, request: JobRequest) -> Job: ...
+    async def enqueue(self, request: JobRequest, *, preparing: bool = False) -> Job: ...
+    async def mark_ready(self, job_id: str) -> None: ...
+    async def mark_stale_ready(self, grace_seconds: float) -> int: ...
     async def claim(
         self,
         job_id: str | None = None,
@@ -120,6 +127,8 @@ __all__ = [
     "FAILED",
     "FINAL_STATUSES",
     "KINDS",
+    "PREPARING",
+    "PREPARING_GRACE_SECONDS",
     "QUEUED",
     "RUNNING",
     "SUCCEEDED",

@@ -197,8 +197,10 @@ class Pipeline:
     ) -> Job | AlreadyPosted:
         """Persist a job for ``request`` and queue it; returns at once.
 
-        ``dispatch=False`` holds back a dispatcher's ticket until :meth:`dispatch` (the bot
+        ``dispatch=False`` holds the job back from the workers until :meth:`dispatch` (the bot
         first notes the status message, so the worker edits it rather than posting its own).
+        A dispatcher's job waits as ``preparing`` meanwhile, as a ticket sent for *another* job
+        claims the fair next one, which may be this one.
 
         Returns :class:`AlreadyPosted` instead when the same media was posted in the same guild
         within the dedup window. Raises :class:`~boss_bot.core.errors.QuotaExceededError`
@@ -219,7 +221,8 @@ class Pipeline:
             user_id=request.user_id, guild_id=request.guild_id, admin=admin
         )
         async with self.held.lock:
-            job = await self.queue.enqueue(request)
+            preparing = not dispatch and self.dispatch_to is not None
+            job = await self.queue.enqueue(request, preparing=preparing)
             self.held.hold(job.id, request, attachment)
         if dispatch:
             await self.dispatch(job.id)
@@ -227,12 +230,17 @@ class Pipeline:
         return job
 
     async def dispatch(self, job_id: str) -> None:
-        """Get a queued job run: a dispatcher sends its arq ticket; embedded mode's scheduler
-        is simply woken. A failed ticket is not an error: the workers' reconciliation sends
-        one for every queued job that lacks one (e.g. while Redis restarts)."""
+        """Get a queued job run: a dispatcher opens it to the workers' claims (it may be
+        ``preparing``) and sends its arq ticket; embedded mode's scheduler is simply woken.
+        A failed ticket is not an error: the workers' reconciliation sends one for every
+        queued job that lacks one (e.g. while Redis restarts)."""
         if self.dispatch_to is None:
             self.held.wake.set()
             return
+        try:
+            await self.queue.mark_ready(job_id)
+        except Exception as exc:  # opened by a worker after the grace instead
+            log.warning("job %s: not marked ready (%s)", job_id, exc)
         try:
             await self.dispatch_to.ticket(job_id)
         except Exception as exc:

@@ -14,7 +14,8 @@ One task per pipeline loops until the pipeline closes. Each tick, by role:
 * **announce** (embedded, worker): tell waiting jobs their new queue position.
 * **stalls** (every ``STALL_CHECK_SECONDS``): a job running here that stayed in one stage
   longer than it allows (:mod:`boss_bot.core.jobs.stall`) is logged once per stage and counted
-  (``boss_jobs_stalled_total``, ``boss_jobs_stalled_now``).
+  (``boss_jobs_stalled_total``, ``boss_jobs_stalled_now``). A job left ``preparing`` by a
+  dispatcher that died before it was ready is opened to claims.
 
 Woken early by submits, finishes and retries (:attr:`HeldJobs.wake`). A failing tick (a
 database hiccup) is logged and the next one tries again.
@@ -29,7 +30,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from boss_bot.core.jobs import FINAL_STATUSES, read_job, stalled_for
+from boss_bot.core.jobs import FINAL_STATUSES, PREPARING_GRACE_SECONDS, read_job, stalled_for
 from boss_bot.core.pipeline.held import Held, HeldJobs
 from boss_bot.core.pipeline.types import AdoptReason, JobResult, Role, Stage
 
@@ -100,6 +101,7 @@ class Scheduler:
                 if loop.time() >= next_stalls:
                     next_stalls = loop.time() + STALL_CHECK_SECONDS
                     await self.check_stalls()
+                    await self.open_abandoned()
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database hiccup must not stop scheduling for good
@@ -165,6 +167,14 @@ class Scheduler:
             if job is not None and job.active:
                 log.warning("job %s: lease lost; another worker has it now", job_id)
                 self.held.stop(entry, job, "lost")
+
+    async def open_abandoned(self) -> None:
+        """Jobs ``preparing`` past the grace: their dispatcher died before it was ready (the
+        status message it meant to note is the one thing lost: the worker posts its own)."""
+        opened = await self.queue.mark_stale_ready(PREPARING_GRACE_SECONDS)
+        if opened:
+            log.warning("%d job(s) left preparing by a dispatcher are open to claims", opened)
+            self.held.wake.set()
 
     async def check_stalls(self) -> None:
         """Report the jobs running here that stay too long in one stage (see the docstring)."""

@@ -25,7 +25,16 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from boss_bot.core.errors import QueueFullError
-from boss_bot.core.jobs import CANCELLED, FAILED, QUEUED, SUCCEEDED, Job, JobQueue, JobRequest
+from boss_bot.core.jobs import (
+    CANCELLED,
+    FAILED,
+    PREPARING,
+    QUEUED,
+    SUCCEEDED,
+    Job,
+    JobQueue,
+    JobRequest,
+)
 from boss_bot.core.store import queue_sql as sql
 from boss_bot.core.store.engine import transactions
 from boss_bot.core.store.fairness import Candidate, fair_order
@@ -54,8 +63,11 @@ class SqlJobQueue:
         self.max_queue_size = max_queue_size
         self.max_per_user = max_per_user
 
-    async def enqueue(self, request: JobRequest) -> Job:
-        """Persist a queued job, or raise :class:`QueueFullError` (overall or per user)."""
+    async def enqueue(self, request: JobRequest, *, preparing: bool = False) -> Job:
+        """Persist a queued job, or raise :class:`QueueFullError` (overall or per user).
+
+        ``preparing``: the job keeps its place in the queue, but no claim takes it until
+        :meth:`mark_ready` (see :data:`~boss_bot.core.jobs.PREPARING`)."""
         max_total, max_mine = self.max_queue_size, self.max_per_user
         columns = request_columns(request)
 
@@ -76,7 +88,7 @@ class SqlJobQueue:
                 "id": new_job_id(),
                 **columns,
                 "status": QUEUED,
-                "stage": QUEUED,
+                "stage": PREPARING if preparing else QUEUED,
                 "attempts": 0,
                 "resumed": False,
                 "posted_batches": 0,
@@ -123,6 +135,18 @@ class SqlJobQueue:
             if target is None or job is not None:
                 return job
         return None
+
+    async def mark_ready(self, job_id: str) -> None:
+        """A ``preparing`` job may now be claimed (no change to any other job)."""
+        await self._db.write(lambda conn: conn.execute(sql.READY_ONE, {"target": job_id}).close())
+
+    async def mark_stale_ready(self, grace_seconds: float) -> int:
+        """Open to claims every job ``preparing`` for over ``grace_seconds``: its host died
+        before it was ready. Returns how many."""
+        before = now() - grace_seconds
+        return await self._db.write(
+            lambda conn: conn.execute(sql.READY_STALE, {"before": before}).rowcount
+        )
 
     async def set_stage(self, job_id: str, stage: str | None = None, **fields: Any) -> None:
         """Record progress (stage, status uploading, work_dir, posted_batches, …) if active.

@@ -30,6 +30,7 @@ from sqlalchemy import (
 from boss_bot.core.jobs import (
     ACTIVE_STATUSES,
     FINAL_STATUSES,
+    PREPARING,
     QUEUED,
     RUNNING,
     SUCCEEDED,
@@ -61,13 +62,14 @@ COUNTS_FOR = select(func.count(), func.count().filter(_T.c.user_id == bindparam(
 )
 INSERT = insert(_T)
 
-#: The fair pick's data in one query: every queued job, then one row per waiting user with
-#: when that user was last served (``id`` NULL). A union rather than a join so that each part
+#: The fair pick's data in one query: every queued job (with its stage: a job still
+#: ``preparing`` has a place in the queue but is not claimed yet), then one row per waiting user
+#: with when that user was last served (``id`` NULL). A union rather than a join so that each part
 #: keeps its plan on SQLite and PostgreSQL alike: the queued jobs through the status index
 #: (read once: the CTE is used twice, so both materialise it), the last start once per waiting
 #: user (a correlated ``max`` through the user index), never once per job.
 _queued = (
-    select(_T.c.id, _T.c.user_id, _T.c.priority, _T.c.created_at)
+    select(_T.c.id, _T.c.user_id, _T.c.priority, _T.c.created_at, _T.c.stage)
     .where(_T.c.status == QUEUED)
     .cte("queued")
 )
@@ -77,6 +79,7 @@ CANDIDATES = union_all(
     select(_queued, cast(null(), Float)),
     select(
         cast(null(), String), _waiting.c.user_id, cast(null(), Integer), cast(null(), Float),
+        cast(null(), String),
         select(func.max(_started.c.started_at))
         .where(_started.c.user_id == _waiting.c.user_id)
         .scalar_subquery(),
@@ -135,6 +138,10 @@ _REQUEUE = (
     )
     .returning(*_JOB)
 )  # fmt: skip
+#: A preparing job handed to the workers: by its host once ready, or by anyone after the grace.
+_READY = update(_T).where(_T.c.status == QUEUED, _T.c.stage == PREPARING).values(stage=QUEUED)
+READY_ONE = _READY.where(_T.c.id == _TARGET)
+READY_STALE = _READY.where(_T.c.created_at < bindparam("before"))
 RECLAIM = _REQUEUE.where(_T.c.lease_expires_at < bindparam("now"))
 RELEASE = _REQUEUE.where(_T.c.lease_owner == bindparam("owner"))
 RECOVER = update(_T).where(_LIVE).values(status=QUEUED, stage=QUEUED, resumed=True).returning(*_JOB)
@@ -191,18 +198,22 @@ def one(conn: Connection, statement: Any, params: dict[str, Any]) -> Job | None:
     return Job(*row) if row is not None else None
 
 
-def candidates(conn: Connection) -> tuple[list[Candidate], dict[int, float]]:
-    """The queued jobs and, for their users, when each was last served (one query)."""
+def candidates(
+    conn: Connection, *, preparing: bool = True
+) -> tuple[list[Candidate], dict[int, float]]:
+    """The queued jobs and, for their users, when each was last served (one query).
+    ``preparing=False`` leaves out the jobs whose host is not ready for them yet."""
     queued: list[Candidate] = []
     served: dict[int, float] = {}
-    for job_id, user_id, priority, created_at, last in conn.execute(CANDIDATES).all():
+    for job_id, user_id, priority, created_at, stage, last in conn.execute(CANDIDATES).all():
         if job_id is not None:
-            queued.append(Candidate(job_id, user_id, priority, created_at))
+            if preparing or stage != PREPARING:
+                queued.append(Candidate(job_id, user_id, priority, created_at))
         elif last is not None:
             served[user_id] = last
     return queued, served
 
 
 def pick(conn: Connection) -> str | None:
-    head = next_job(*candidates(conn))
+    head = next_job(*candidates(conn, preparing=False))
     return None if head is None else head.id
