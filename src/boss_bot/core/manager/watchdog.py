@@ -43,20 +43,22 @@ async def guarded(
     over: list[int] = []
     full: list[int] = []
 
+    budget_dir = settings.requests_dir if budget is not None else None
+
     async def watch() -> None:
         while not task.done():
             await asyncio.sleep(_WATCH_INTERVAL)
-            largest = _largest_file(work)
+            # Walking directories is file-system work: off the loop (the request dirs of
+            # every job under DISK_BUDGET can hold thousands of files).
+            largest, used = await asyncio.to_thread(_measure, work, budget_dir)
             if largest > limit:
                 over.append(largest)
                 task.cancel()
                 return
-            if budget is not None:
-                used = paths.directory_bytes(settings.requests_dir)
-                if used > budget:
-                    full.append(used)
-                    task.cancel()
-                    return
+            if budget is not None and used is not None and used > budget:
+                full.append(used)
+                task.cancel()
+                return
 
     watcher = asyncio.create_task(watch())
     try:
@@ -86,6 +88,12 @@ async def guarded(
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task
+
+
+def _measure(work: Path, budget_dir: Path | None) -> tuple[int, int | None]:
+    """The largest file under ``work``, and what ``budget_dir`` holds (None: not asked)."""
+    used = paths.directory_bytes(budget_dir) if budget_dir is not None else None
+    return _largest_file(work), used
 
 
 def _largest_file(work: Path) -> int:
