@@ -58,6 +58,15 @@ async def status_of(browser: Browser, job_id: str) -> str | None:
     )
 
 
+async def progress_of(browser: Browser, job_id: str) -> float | None:
+    """The row's progress bar, 0–1 (None: no bar with a value)."""
+    return await browser.js(  # type: ignore[no-any-return]
+        "const p = document.querySelector('#' + arguments[0] + ' progress[value]');"
+        "return p ? p.value / p.max : null;",
+        f"job-{job_id}",
+    )
+
+
 async def tab_to(browser: Browser, element_id: str, limit: int = 60) -> None:
     """Press Tab until ``element_id`` has the focus (bounded): the page works by keyboard."""
     from selenium.webdriver.common.action_chains import ActionChains
@@ -110,14 +119,13 @@ async def test_an_operator_watches_and_cancels_downloads_in_a_real_browser(
             seen: list[float] = []
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:  # bounded
-                value = await browser.js(
-                    "const p = document.querySelector('#' + arguments[0] + ' progress[value]');"
-                    "return p ? p.value / p.max : null;",
-                    f"job-{first}",
-                )
+                finished = await status_of(browser, first) == "succeeded"
+                # The bar is read after the status: the update that finishes the row also fills its
+                # bar, so a bar read just before a "succeeded" would miss the last value.
+                value = await progress_of(browser, first)
                 if value is not None and (not seen or value != seen[-1]):
                     seen.append(value)
-                if await status_of(browser, first) == "succeeded":
+                if finished:
                     break
                 await asyncio.sleep(0.05)
             assert await status_of(browser, first) == "succeeded"
