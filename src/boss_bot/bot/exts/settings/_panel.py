@@ -276,98 +276,67 @@ async def act(interaction: discord.Interaction, pid: PanelId, words: Sequence[st
 # --- the dynamic items --------------------------------------------------------------------------
 
 
+class _PanelItem:
+    """What every panel item does: its state is its custom id (so the panel works after a
+    restart and from any shard's process), only the opener may use it, and using it runs
+    :func:`act` with the item's chosen words. Mixed in before ``discord.ui.DynamicItem``."""
+
+    item: Any
+
+    def __init__(self, pid: PanelId, item: Any) -> None:
+        super().__init__(item)  # type: ignore[call-arg]  # discord.ui.DynamicItem's
+        self.pid = pid
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: Any, match: re.Match[str]
+    ) -> Any:
+        return cls(PanelId.from_match(match), item)
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return await allowed(interaction, self.pid)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await act(interaction, self.pid, self.words())
+
+    def words(self) -> list[str]:
+        """What was chosen, as the words ``$settings set`` would take."""
+        return []
+
+
 class PanelButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=template(BUTTON_ACTIONS)
+    _PanelItem, discord.ui.DynamicItem[discord.ui.Button[Any]], template=template(BUTTON_ACTIONS)
 ):
     """Clear a list, flip an on/off key, or reset the page."""
 
-    def __init__(self, pid: PanelId, item: discord.ui.Button[Any]) -> None:
-        super().__init__(item)
-        self.pid = pid
-
-    @classmethod
-    async def from_custom_id(  # type: ignore[override]
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
-    ) -> PanelButton:
-        return cls(PanelId.from_match(match), item)
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
-        return await allowed(interaction, self.pid)
-
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
-        await act(interaction, self.pid, ())
-
 
 class PanelSelect(
-    discord.ui.DynamicItem[discord.ui.Select[Any]], template=template(STRING_ACTIONS)
+    _PanelItem, discord.ui.DynamicItem[discord.ui.Select[Any]], template=template(STRING_ACTIONS)
 ):
     """The page, or a key with fixed values (choices, platforms)."""
 
-    def __init__(self, pid: PanelId, item: discord.ui.Select[Any]) -> None:
-        super().__init__(item)
-        self.pid = pid
-
-    @classmethod
-    async def from_custom_id(  # type: ignore[override]
-        cls, interaction: discord.Interaction, item: discord.ui.Select[Any], match: re.Match[str]
-    ) -> PanelSelect:
-        return cls(PanelId.from_match(match), item)
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
-        return await allowed(interaction, self.pid)
-
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
-        await act(interaction, self.pid, [str(v) for v in self.item.values])
+    def words(self) -> list[str]:
+        return [str(v) for v in self.item.values]
 
 
 class PanelChannelSelect(
-    discord.ui.DynamicItem[discord.ui.ChannelSelect[Any]], template=template(CHANNEL_ACTIONS)
+    _PanelItem,
+    discord.ui.DynamicItem[discord.ui.ChannelSelect[Any]],
+    template=template(CHANNEL_ACTIONS),
 ):
     """A channel list key (text channels and threads; none selected clears it)."""
 
-    def __init__(self, pid: PanelId, item: discord.ui.ChannelSelect[Any]) -> None:
-        super().__init__(item)
-        self.pid = pid
-
-    @classmethod
-    async def from_custom_id(  # type: ignore[override]
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.ChannelSelect[Any],
-        match: re.Match[str],
-    ) -> PanelChannelSelect:
-        return cls(PanelId.from_match(match), item)
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
-        return await allowed(interaction, self.pid)
-
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
-        await act(interaction, self.pid, [str(c.id) for c in self.item.values])
+    def words(self) -> list[str]:
+        return [str(c.id) for c in self.item.values]
 
 
 class PanelRoleSelect(
-    discord.ui.DynamicItem[discord.ui.RoleSelect[Any]], template=template(ROLE_ACTIONS)
+    _PanelItem, discord.ui.DynamicItem[discord.ui.RoleSelect[Any]], template=template(ROLE_ACTIONS)
 ):
     """A role list key (none selected: everyone)."""
 
-    def __init__(self, pid: PanelId, item: discord.ui.RoleSelect[Any]) -> None:
-        super().__init__(item)
-        self.pid = pid
-
-    @classmethod
-    async def from_custom_id(  # type: ignore[override]
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.RoleSelect[Any],
-        match: re.Match[str],
-    ) -> PanelRoleSelect:
-        return cls(PanelId.from_match(match), item)
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
-        return await allowed(interaction, self.pid)
-
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
-        await act(interaction, self.pid, [str(r.id) for r in self.item.values])
+    def words(self) -> list[str]:
+        return [str(r.id) for r in self.item.values]
 
 
 #: Registered with ``bot.add_dynamic_items`` by the cog.
