@@ -1,6 +1,7 @@
 """Fixtures for per-server settings: the real store on SQLite and PostgreSQL (the same
 ``backend`` / ``store`` fixtures as tests/store, so every store test here runs on both), and
-services on it with a clock the test moves by hand (no test waits for time to pass)."""
+services on it (their clock: :class:`tests.support.clock.FakeClock`, so no test waits for time
+to pass)."""
 
 from __future__ import annotations
 
@@ -21,19 +22,6 @@ pytest_generate_tests = store_fixtures.pytest_generate_tests
 backend = store_fixtures.backend
 store_settings = store_fixtures.store_settings
 store = store_fixtures.store
-
-
-class FakeClock:
-    """``time.monotonic`` for a cache: it moves only when a test says so."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 MakeService = Callable[..., GuildSettingsService]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from boss_bot.core.guilds.cache import SettingsCache
-from tests.guilds.conftest import FakeClock
+from tests.support.clock import FakeClock
 
 
 class Versions:

@@ -16,7 +16,7 @@ import pytest_asyncio
 from boss_bot.core.guilds import GuildSettingsService, RedisInvalidations
 from boss_bot.core.settings import BossSettings
 from boss_bot.core.store import Store, open_store
-from tests.guilds.conftest import FakeClock
+from tests.support.clock import FakeClock
 from tests.support.postgres import fresh_database
 from tests.support.redis import RedisServer, redis_server, require_redis
 

@@ -13,7 +13,8 @@ from boss_bot.core.errors import SettingsError
 from boss_bot.core.guilds import GuildSettings
 from boss_bot.core.settings import BossSettings
 from boss_bot.core.store import Store
-from tests.guilds.conftest import FakeClock, MakeService
+from tests.guilds.conftest import MakeService
+from tests.support.clock import FakeClock
 
 GUILD, OTHER_GUILD, ADMIN, USER = 1001, 1002, 42, 77
 

@@ -1,6 +1,6 @@
 """Fixtures for the sharding tests: the real store on SQLite and PostgreSQL (the same
-``backend`` / ``store`` fixtures as tests/store, so every store test here runs on both), and a
-clock the tests move by hand (no test waits for a lease to run out)."""
+``backend`` / ``store`` fixtures as tests/store, so every store test here runs on both). The
+leases run on :class:`tests.support.clock.FakeClock`: no test waits for a lease to run out."""
 
 from __future__ import annotations
 
@@ -11,16 +11,3 @@ pytest_generate_tests = store_fixtures.pytest_generate_tests
 backend = store_fixtures.backend
 store_settings = store_fixtures.store_settings
 store = store_fixtures.store
-
-
-class FakeClock:
-    """UNIX time for the leases: it moves only when a test says so."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds

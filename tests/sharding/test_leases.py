@@ -18,7 +18,7 @@ from boss_bot.core.shards import ShardSet
 from boss_bot.core.store import ShardLease, Store, open_store
 from boss_bot.core.store.engine import sessions
 from boss_bot.core.store.shard_leases import ShardLeases
-from tests.sharding.conftest import FakeClock
+from tests.support.clock import FakeClock
 
 LEASE = 30.0
 
