@@ -47,6 +47,7 @@ from boss_bot.core.urls import check_url
 
 if TYPE_CHECKING:
     from boss_bot.bot.client import BossBot
+    from boss_bot.core.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +88,7 @@ async def start_request(
     if isinstance(submitted, AlreadyPosted):
         await _say(ctx, already_posted_text(submitted, request.url, bot.settings.command_prefix))
         return None
-    status.bind(submitted.id)
-    position = await bot.pipeline.position(submitted.id)
-    first = status.text(render_stage(Stage("queued", submitted.id, position=position)))
+    first = await _queued_text(bot.pipeline, status, submitted.id)
     message: discord.Message | None = None
     try:
         if ctx.interaction is None:
@@ -99,14 +98,29 @@ async def start_request(
     except discord.HTTPException:
         log.warning("job %s: could not post the status message", submitted.id, exc_info=True)
     if message is not None:
-        status.attach(message, first)
-        with contextlib.suppress(Exception):
-            await bot.pipeline.note_status_message(submitted.id, message.id)
+        await _keep_status(bot.pipeline, status, submitted.id, message, first)
     if delivery is not None:
         status.watch_handover(delivery)
     # Only now: a worker that takes the job edits this status message instead of posting one.
     await bot.pipeline.dispatch(submitted.id)
     return status
+
+
+async def _queued_text(pipeline: Pipeline, status: JobStatus, job_id: str) -> str:
+    """Bind ``status`` to the job and render its first line: queued, with its position."""
+    status.bind(job_id)
+    position = await pipeline.position(job_id)
+    return status.text(render_stage(Stage("queued", job_id, position=position)))
+
+
+async def _keep_status(
+    pipeline: Pipeline, status: JobStatus, job_id: str, message: Any, shown: str
+) -> None:
+    """Follow the job in ``message``, and note it in the store, so whichever process runs
+    or resumes the job edits this message instead of posting another."""
+    status.attach(message, shown)
+    with contextlib.suppress(Exception):
+        await pipeline.note_status_message(job_id, message.id)
 
 
 async def adopt_job(
@@ -128,9 +142,7 @@ async def adopt_job(
         return await _adopt_quietly(host, channel, job)
     key = "resumed" if reason == "restart" and job.resumed else reason
     status = JobStatus(host, job, job.url, job.user_id, note=ADOPT_NOTES.get(key))
-    status.bind(job.id)
-    position = await host.pipeline.position(job.id)
-    text = status.text(render_stage(Stage("queued", job.id, position=position)))
+    text = await _queued_text(host.pipeline, status, job.id)
     message: Any = None
     if job.status_message_id is not None:
         try:  # the old status message, so the channel is not left with a stale one
@@ -155,9 +167,7 @@ async def adopt_job(
         except discord.HTTPException:
             log.warning("job %s: could not post its status", job.id, exc_info=True)
     if message is not None:
-        status.attach(message, text)
-        with contextlib.suppress(Exception):
-            await host.pipeline.note_status_message(job.id, message.id)
+        await _keep_status(host.pipeline, status, job.id, message, text)
     host.track(asyncio.create_task(status.follow(), name=f"status-{job.id}"))
     uploader = None
     if request.upload:
@@ -175,9 +185,7 @@ async def _adopt_interaction(
     delivery = delivery_for(host, request.reply, job.user_id)
     key = "resumed" if reason == "restart" and job.resumed else reason
     status = JobStatus(host, job, job.url, job.user_id, note=ADOPT_NOTES.get(key))
-    status.bind(job.id)
-    position = await host.pipeline.position(job.id)
-    text = status.text(render_stage(Stage("queued", job.id, position=position)))
+    text = await _queued_text(host.pipeline, status, job.id)
     shown: Any = None
     try:
         if job.status_message_id is not None and not delivery.by_dm():
@@ -193,9 +201,7 @@ async def _adopt_interaction(
     except discord.HTTPException:
         log.warning("job %s: could not show its status", job.id, exc_info=True)
     if shown is not None:
-        status.attach(shown, text)
-        with contextlib.suppress(Exception):
-            await host.pipeline.note_status_message(job.id, shown.id)
+        await _keep_status(host.pipeline, status, job.id, shown, text)
     status.watch_handover(delivery)
     host.track(asyncio.create_task(status.follow(), name=f"status-{job.id}"))
     return Attachment(delivery.uploader() if request.upload else None, status.on_stage)
