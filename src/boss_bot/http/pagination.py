@@ -14,8 +14,9 @@ import base64
 import binascii
 import json
 import math
+from collections.abc import Sequence
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import raiseload
 
 from boss_bot.core.jobs import ACTIVE_STATUSES
@@ -57,18 +58,29 @@ async def page_of_jobs(
     cursor: str | None,
 ) -> tuple[list[Job], str | None]:
     """One page and the cursor of the next one (None on the last page)."""
+    where: list[ColumnElement[bool]] = []
+    if status == "active":
+        where.append(JobRow.status.in_(ACTIVE_STATUSES))
+    elif status:
+        where.append(JobRow.status == status)
+    if platform:
+        where.append(JobRow.platform == platform)
+    return await page_where(store, where, limit=limit, cursor=cursor)
+
+
+async def page_where(
+    store: Store, where: Sequence[ColumnElement[bool]], *, limit: int, cursor: str | None
+) -> tuple[list[Job], str | None]:
+    """The jobs matching every condition of ``where``: one page in the order above, strictly
+    after ``cursor``, and the cursor of the next page (None on the last). The API's list and
+    the dashboard's history both page through here."""
     query = (
         select(JobRow)
         .options(raiseload(JobRow.files))
+        .where(*where)
         .order_by(JobRow.created_at.desc(), JobRow.id.desc())
         .limit(limit + 1)
     )
-    if status == "active":
-        query = query.where(JobRow.status.in_(ACTIVE_STATUSES))
-    elif status:
-        query = query.where(JobRow.status == status)
-    if platform:
-        query = query.where(JobRow.platform == platform)
     if cursor:
         created, job_id = decode_cursor(cursor)
         query = query.where(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import raiseload
 
 from boss_bot.core.jobs import ACTIVE_STATUSES, FINAL_STATUSES, Job
@@ -21,7 +21,7 @@ from boss_bot.core.store import Store
 from boss_bot.core.store.engine import sessions
 from boss_bot.core.store.job_rows import job_from_row
 from boss_bot.core.store.schema import FileRow, GuildSettingsRow, JobRow, MetricRow
-from boss_bot.http.pagination import decode_cursor, encode_cursor
+from boss_bot.http.pagination import page_where
 
 #: Finished jobs stay on the live page this long (then they are in History only).
 RECENT_SECONDS = 600.0
@@ -131,16 +131,15 @@ async def history_page(
     """Finished jobs, newest first, in pages of ``limit`` with the API's cursors
     (:mod:`boss_bot.http.pagination`: ``(created_at, id)`` descending, strictly after the
     cursor). A cursor the API did not issue raises its ``ApiError`` (400)."""
-    query = select(JobRow).order_by(JobRow.created_at.desc(), JobRow.id.desc()).limit(limit + 1)
     statuses: Sequence[str] = (f.status,) if f.status else FINAL_STATUSES
-    query = query.where(JobRow.status.in_(statuses))
+    where: list[ColumnElement[bool]] = [JobRow.status.in_(statuses)]
     if f.platform:
-        query = query.where(JobRow.platform == f.platform)
+        where.append(JobRow.platform == f.platform)
     if f.guild_id is not None:
-        query = query.where(JobRow.guild_id == f.guild_id)
+        where.append(JobRow.guild_id == f.guild_id)
     if f.text:
         pattern = _like(f.text)
-        query = query.where(
+        where.append(
             or_(
                 JobRow.url.ilike(pattern, escape="\\"),
                 JobRow.id.ilike(pattern, escape="\\"),
@@ -148,17 +147,7 @@ async def history_page(
                 JobRow.error_code.ilike(pattern, escape="\\"),
             )
         )
-    if cursor:
-        created, job_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                JobRow.created_at < created,
-                and_(JobRow.created_at == created, JobRow.id < job_id),
-            )
-        )
-    jobs = await _jobs(store, query)
-    page = jobs[:limit]
-    return page, encode_cursor(page[-1]) if len(jobs) > limit and page else None
+    return await page_where(store, where, limit=limit, cursor=cursor)
 
 
 @dataclass(frozen=True)
