@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from boss_bot.core.events import EventBus
+from boss_bot.core.jobs import FINAL_STATUSES, QUEUED, Job
 from boss_bot.core.links import Links
 from boss_bot.core.settings import BossSettings
 from boss_bot.core.store import Store
@@ -57,6 +58,20 @@ class Services:
     sse_max_seconds: float | None = None
     #: How long a readiness or metrics probe waits for the store.
     probe_timeout_seconds: float = 2.0
+
+    async def cancel_job(self, job: Job, *, by: int | None) -> Job:
+        """Cancel ``job`` (read just before) for the API and the dashboard alike: through the
+        pipeline when this process has one, else in the store. Returns the job as it is now."""
+        was_queued = job.status == QUEUED
+        if self.cancel is not None:
+            job = await self.cancel(job.id, by=by) or job
+        else:
+            job = await self.store.queue.cancel(job.id, by=by) or job
+        if was_queued and job.status in FINAL_STATUSES and self.bus.final_event(job.id) is None:
+            # It never started, so no pipeline will announce its end: tell followers here. (A
+            # running job's end is announced by the pipeline running it, once it has cleaned up.)
+            self.bus.final(job.id, job.status)
+        return job
 
     def has_ffmpeg(self) -> bool:
         if self.ffmpeg_available is not None:

@@ -161,16 +161,7 @@ async def cancel_job(job_id: JobId, request: Request, caller: WriterDep) -> JobO
     job = await _job_or_404(services, job_id)
     if job.status in FINAL_STATUSES:
         raise ApiError(409, "conflict", f"Job {job_id} already {job.status}.")
-    was_queued = job.status == QUEUED
-    if services.cancel is not None:
-        job = await services.cancel(job_id, by=caller.user_id) or job
-    else:
-        job = await services.store.queue.cancel(job_id, by=caller.user_id) or job
-    if was_queued and job.status in FINAL_STATUSES and services.bus.final_event(job_id) is None:
-        # It never started, so no pipeline will announce its end: tell followers here. (A
-        # running job's end is announced by the pipeline running it, once it has cleaned up.)
-        services.bus.final(job_id, job.status)
-    return JobOut.of(job)
+    return JobOut.of(await services.cancel_job(job, by=caller.user_id))
 
 
 @router.get(

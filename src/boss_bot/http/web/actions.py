@@ -50,16 +50,7 @@ async def cancel(job_id: str, request: Request, session: SessionDep) -> Response
         return _back(form, job_id, "not-found")
     if job.status in FINAL_STATUSES:
         return _back(form, job_id, "ended")
-    was_queued = job.status == QUEUED
-    by = session.caller.user_id
-    if services.cancel is not None:
-        job = await services.cancel(job_id, by=by) or job
-    else:
-        job = await services.store.queue.cancel(job_id, by=by) or job
-    if was_queued and job.status in FINAL_STATUSES and services.bus.final_event(job_id) is None:
-        # It never started, so no pipeline announces its end: tell the followers here (as the
-        # API's cancel does).
-        services.bus.final(job_id, job.status)
+    job = await services.cancel_job(job, by=session.caller.user_id)
     return _back(form, job_id, "cancelled" if job.status == "cancelled" else "ended")
 
 
