@@ -225,22 +225,28 @@ class Pipeline:
             job = await self.queue.enqueue(request, preparing=preparing)
             self.held.hold(job.id, request, attachment)
         if dispatch:
-            await self.dispatch(job.id)
+            await self._ticket(job.id)
         self.held.wake.set()
         return job
 
     async def dispatch(self, job_id: str) -> None:
-        """Get a queued job run: a dispatcher opens it to the workers' claims (it may be
-        ``preparing``) and sends its arq ticket; embedded mode's scheduler is simply woken.
+        """Get a job submitted with ``dispatch=False`` run: a dispatcher opens it to the
+        workers' claims (it was ``preparing``) and sends its ticket; embedded mode's
+        scheduler is simply woken."""
+        if self.dispatch_to is not None:
+            try:
+                await self.queue.mark_ready(job_id)
+            except Exception as exc:  # opened by a worker after the grace instead
+                log.warning("job %s: not marked ready (%s)", job_id, exc)
+        await self._ticket(job_id)
+
+    async def _ticket(self, job_id: str) -> None:
+        """A dispatcher sends a queued job's arq ticket; embedded mode wakes its scheduler.
         A failed ticket is not an error: the workers' reconciliation sends one for every
         queued job that lacks one (e.g. while Redis restarts)."""
         if self.dispatch_to is None:
             self.held.wake.set()
             return
-        try:
-            await self.queue.mark_ready(job_id)
-        except Exception as exc:  # opened by a worker after the grace instead
-            log.warning("job %s: not marked ready (%s)", job_id, exc)
         try:
             await self.dispatch_to.ticket(job_id)
         except Exception as exc:
@@ -281,7 +287,7 @@ class Pipeline:
         if job is None or job.status != "queued":
             return job
         if self.role == "dispatcher":
-            await self.dispatch(job.id)  # the worker that takes it adopts it
+            await self._ticket(job.id)  # the worker that takes it adopts it
         elif self.held.get(job.id) is None:
             self.adopter.adopt_soon(job, "retry")
             self.held.wake.set()
